@@ -1,0 +1,139 @@
+"""Every error the bot raises on purpose, each with a message that says what to do.
+
+The tree::
+
+    BotError                      anything the bot can explain to its user
+    ├── ConfigurationError        a setting is missing or malformed
+    │   ├── MissingAPIKeyError    Claude chosen but ANTHROPIC_API_KEY unset
+    │   └── EmbeddingModelError   the embedding model files cannot be found or loaded
+    ├── InvalidQuestionError      empty, too long, or unusable question
+    ├── InvalidHistoryError       history entries of the wrong shape or role
+    ├── KnowledgeError            the knowledge folder is missing, empty or unreadable
+    ├── StoreError                the vector store cannot be opened, written or reached
+    └── UpstreamError             Claude could not produce an answer
+        ├── AuthenticationError   the key was refused (401/403)
+        ├── RateLimitedError      429 after the SDK's own retries
+        ├── OverloadedError       529/503/5xx after the SDK's own retries
+        ├── UpstreamUnavailableError  connection refused or timed out
+        └── BadRequestError       the API rejected the request (400/413/422)
+
+Messages never contain the API key: `redact()` is applied to every message that
+may echo upstream text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+_KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
+
+
+def redact(text: str) -> str:
+    """Remove anything that looks like an Anthropic key, and the configured key itself."""
+    text = _KEY_PATTERN.sub("[redacted]", text)
+    key = os.environ.get("ANTHROPIC_API_KEY", "")
+    if len(key) >= 8:
+        text = text.replace(key, "[redacted]")
+    return text
+
+
+class BotError(Exception):
+    """Base class: an error whose message can be shown to the user as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ConfigurationError(BotError):
+    """A setting is missing or malformed; `setting` names it."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class MissingAPIKeyError(ConfigurationError):
+    def __init__(self, backend: str = "claude") -> None:
+        super().__init__(
+            f"The {backend} backend needs an API key: set ANTHROPIC_API_KEY, "
+            "or run offline with BOT_BACKEND=offline.",
+            setting="ANTHROPIC_API_KEY",
+        )
+
+
+class EmbeddingModelError(ConfigurationError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, setting="BOT_EMBEDDING_MODEL_DIR")
+
+
+class InvalidQuestionError(BotError):
+    """The question cannot be answered as given; `reason` is a short machine tag."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InvalidHistoryError(BotError):
+    """A history entry is malformed; `index` is its position in the list."""
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class KnowledgeError(BotError):
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class StoreError(BotError):
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+class UpstreamError(BotError):
+    """Claude did not answer; `status` is the HTTP status when there was one."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, request_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.request_id = request_id
+
+
+class AuthenticationError(UpstreamError):
+    pass
+
+
+class RateLimitedError(UpstreamError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = 429,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.retry_after = retry_after
+
+
+class OverloadedError(UpstreamError):
+    pass
+
+
+class UpstreamUnavailableError(UpstreamError):
+    pass
+
+
+class BadRequestError(UpstreamError):
+    pass
