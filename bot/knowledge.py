@@ -24,8 +24,9 @@ class Section:
 
     @property
     def content_hash(self) -> str:
-        """Changes when anything that is embedded or shown changes."""
-        payload = "\x1f".join((self.document, *self.heading_path, self.text, str(self.start)))
+        """Changes when what is embedded changes; offsets are not part of it, since an
+        edit above a section moves it without changing its meaning."""
+        payload = "\x1f".join((self.document, *self.heading_path, self.text))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
