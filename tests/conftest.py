@@ -1,0 +1,30 @@
+"""Test-wide setup: offline, no key, the shared model folder, a throwaway data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_MODEL = ROOT.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
+
+os.environ.setdefault("BOT_EMBEDDING_MODEL_DIR", str(SHARED_MODEL))
+os.environ.pop("ANTHROPIC_API_KEY", None)
+os.environ.pop("BOT_BACKEND", None)
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test session indexes into its own folder, never the user's."""
+    path = tmp_path_factory.mktemp("bot-data")
+    os.environ["BOT_DATA_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture
+def model_dir() -> Path:
+    return Path(os.environ["BOT_EMBEDDING_MODEL_DIR"])
