@@ -1,0 +1,146 @@
+"""Sentence embeddings with all-MiniLM-L6-v2 on onnxruntime, vector for vector what
+Chroma's default embedding function produces.
+
+Unlike Chroma's function, texts are not padded to 256 tokens: a question is embedded
+at its own length and a batch is padded to its longest member, which gives the same
+vectors (padding is masked out of the pooling) for a fraction of the work.
+
+The model folder comes from BOT_EMBEDDING_MODEL_DIR when set, else from Chroma's own
+model cache, which Chroma's downloader fills for users with internet.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import EmbeddingModelError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_TOKENS = 256  # sentence-transformers' and Chroma's limit for this model
+REQUIRED_FILES = ("model.onnx", "tokenizer.json")
+_FIX = (
+    "Set BOT_EMBEDDING_MODEL_DIR to a folder holding model.onnx and tokenizer.json of "
+    "all-MiniLM-L6-v2 (the layout of Chroma's cache, ~/.cache/chroma/onnx_models/"
+    "all-MiniLM-L6-v2/onnx), or run once with internet so Chroma can download it."
+)
+
+
+def chroma_model_dir() -> Path:
+    """Where Chroma's default embedding function keeps (and downloads) this model."""
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    return Path(ONNXMiniLM_L6_V2.DOWNLOAD_PATH) / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
+
+
+def _missing(folder: Path) -> list[str]:
+    return [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+
+
+def resolve_model_dir(settings: Settings) -> Path:
+    """The folder to load the model from; downloads into Chroma's cache if need be."""
+    if settings.embedding_model_dir is not None:
+        folder = Path(settings.embedding_model_dir).expanduser()
+        if missing := _missing(folder):
+            raise EmbeddingModelError(
+                f"BOT_EMBEDDING_MODEL_DIR={folder} has no {' or '.join(missing)}. "
+                "Point it at the folder holding model.onnx and tokenizer.json of "
+                "all-MiniLM-L6-v2, or unset it to use Chroma's model cache."
+            )
+        return folder
+    folder = chroma_model_dir()
+    if not _missing(folder):
+        return folder
+    log.info("Embedding model not in %s; asking Chroma to download it", folder)
+    try:
+        from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+        ONNXMiniLM_L6_V2()._download_model_if_not_exists()
+    except Exception as error:
+        raise EmbeddingModelError(
+            f"The embedding model is not in {folder} and could not be downloaded "
+            f"({type(error).__name__}: {error}). {_FIX}"
+        ) from error
+    if missing := _missing(folder):
+        raise EmbeddingModelError(
+            f"Chroma's download left no {' or '.join(missing)} in {folder}. {_FIX}"
+        )
+    return folder
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 on one onnxruntime session; safe to share between threads."""
+
+    dimension = 384
+
+    def __init__(self, model_dir: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_dir = Path(model_dir)
+        if missing := _missing(self.model_dir):
+            raise EmbeddingModelError(
+                f"The embedding model folder {self.model_dir} has no {' or '.join(missing)}. {_FIX}"
+            )
+        try:
+            tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            # The shipped tokenizer.json pads everything to 128; we pad per batch.
+            tokenizer.no_padding()
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = os.cpu_count() or 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            session = ort.InferenceSession(
+                str(self.model_dir / "model.onnx"),
+                sess_options=options,
+                providers=["CPUExecutionProvider"],
+            )
+        except Exception as error:
+            raise EmbeddingModelError(
+                f"Could not load the embedding model from {self.model_dir} "
+                f"({type(error).__name__}: {error}). {_FIX}"
+            ) from error
+        self._tokenizer = tokenizer
+        self._session = session
+        self._input_names = {i.name for i in session.get_inputs()}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        return cls(resolve_model_dir(settings))
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """One L2-normalised float32 row per text, in order; shape (len(texts), 384)."""
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of texts; use embed_query() for one")
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        rows = [self._forward(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.concatenate(rows)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One L2-normalised float32 vector, shape (384,)."""
+        return self._forward([text])[0]
+
+    def _forward(self, texts: Sequence[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encodings)
+        input_ids = np.zeros((len(encodings), width), dtype=np.int64)
+        attention = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            input_ids[row, : len(encoding.ids)] = encoding.ids
+            attention[row, : len(encoding.ids)] = encoding.attention_mask
+        feeds = {"input_ids": input_ids, "attention_mask": attention}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)
+        hidden = self._session.run(None, feeds)[0]
+        mask = attention[:, :, None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
