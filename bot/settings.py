@@ -55,9 +55,7 @@ class Settings:
     aws_region: str | None = None  # AWS_REGION
 
     @classmethod
-    def from_env(
-        cls, env: dict[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from `env` (default `os.environ`), then apply `overrides`."""
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {}
@@ -83,9 +81,13 @@ class Settings:
 
         if (backend := text("BOT_BACKEND")) is not None:
             values["backend"] = backend.lower()
-        for attr, name in (("model", "BOT_MODEL"), ("api_key", "ANTHROPIC_API_KEY"),
-                           ("chroma_host", "CHROMA_HOST"), ("chroma_auth_token", "CHROMA_AUTH_TOKEN"),
-                           ("auth", "BOT_AUTH")):
+        for attr, name in (
+            ("model", "BOT_MODEL"),
+            ("api_key", "ANTHROPIC_API_KEY"),
+            ("chroma_host", "CHROMA_HOST"),
+            ("chroma_auth_token", "CHROMA_AUTH_TOKEN"),
+            ("auth", "BOT_AUTH"),
+        ):
             if (value := text(name)) is not None:
                 values[attr] = value
         if (region := text("AWS_REGION") or text("AWS_DEFAULT_REGION")) is not None:
@@ -103,8 +105,11 @@ class Settings:
         ):
             if (value := number(name, kind, low)) is not None:
                 values[attr] = value
-        for attr, name in (("knowledge_dir", "BOT_KNOWLEDGE_DIR"), ("data_dir", "BOT_DATA_DIR"),
-                           ("embedding_model_dir", "BOT_EMBEDDING_MODEL_DIR")):
+        for attr, name in (
+            ("knowledge_dir", "BOT_KNOWLEDGE_DIR"),
+            ("data_dir", "BOT_DATA_DIR"),
+            ("embedding_model_dir", "BOT_EMBEDDING_MODEL_DIR"),
+        ):
             if (value := text(name)) is not None:
                 values[attr] = Path(value).expanduser()
         if (ssl := text("CHROMA_SSL")) is not None:
@@ -121,9 +126,7 @@ class Settings:
                 setting="BOT_BACKEND",
             )
         if self.auth is not None and ":" not in self.auth:
-            raise ConfigurationError(
-                "BOT_AUTH must look like user:password.", setting="BOT_AUTH"
-            )
+            raise ConfigurationError("BOT_AUTH must look like user:password.", setting="BOT_AUTH")
 
     def resolved_backend(self) -> str:
         """`auto` becomes `claude` when a key is set, `offline` otherwise."""

@@ -13,7 +13,20 @@ import unicodedata
 # when whitespace and an upper-case letter, digit, quote or currency sign follow.
 # "$5 billion." ends a sentence; "U.S. firms" and "5.5 billion" do not.
 _SENTENCE_END = re.compile(r"""[.!?]['"”’)\]]*(?=\s+["“‘'(\[$A-Z0-9])""")
-_ABBREVIATIONS = ("U.S.", "U.K.", "Mr.", "Mrs.", "Ms.", "Dr.", "Inc.", "Corp.", "Ltd.", "e.g.", "i.e.", "vs.")
+_ABBREVIATIONS = (
+    "U.S.",
+    "U.K.",
+    "Mr.",
+    "Mrs.",
+    "Ms.",
+    "Dr.",
+    "Inc.",
+    "Corp.",
+    "Ltd.",
+    "e.g.",
+    "i.e.",
+    "vs.",
+)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -56,7 +69,20 @@ def words(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     """A deliberately light stemmer: enough to match investing/invested/investment."""
-    for suffix in ("ments", "ment", "ings", "ing", "ions", "ion", "ers", "er", "ies", "ed", "es", "s"):
+    for suffix in (
+        "ments",
+        "ment",
+        "ings",
+        "ing",
+        "ions",
+        "ion",
+        "ers",
+        "er",
+        "ies",
+        "ed",
+        "es",
+        "s",
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word

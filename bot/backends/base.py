@@ -8,10 +8,12 @@ Class-level flags say what it needs, in the style of simonw/llm.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..settings import Settings, get_settings
 from ..types import Answer, Passage, Turn
 
 REFUSAL_PREFIX = "The article doesn't say"
@@ -31,13 +33,21 @@ class Backend(ABC):
     needs_key: ClassVar[bool] = False
     can_stream: ClassVar[bool] = True
 
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+
     @abstractmethod
     def stream(self, request: AnswerRequest) -> Iterator[Answer]:
         """Yield growing snapshots; the last one is the complete answer."""
 
     def answer(self, request: AnswerRequest) -> Answer:
-        last: Answer | None = None
-        for last in self.stream(request):
-            pass
-        assert last is not None, f"{type(self).__name__}.stream yielded nothing"
-        return last
+        """The final snapshot of `stream`."""
+        return last_snapshot(self.stream(request))
+
+
+def last_snapshot(snapshots: Iterable[Answer]) -> Answer:
+    """Run a stream of snapshots to its end and return the last one."""
+    last = deque(snapshots, maxlen=1)
+    if not last:
+        raise RuntimeError("the backend produced no answer")
+    return last[0]

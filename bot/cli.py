@@ -1,0 +1,110 @@
+"""The command line: `python -m bot ask "question"` and `python -m bot index`.
+
+Errors the user can fix are printed as one line on stderr with exit code 2;
+nothing the user does ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from .errors import BotError
+from .types import Answer
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer, then each citation as `[n] Section — "quote"`, then any warnings."""
+    lines = [answer.text.strip(), ""]
+    if answer.citations:
+        lines.append("Sources:")
+        for number, citation in enumerate(answer.citations, start=1):
+            lines.append(f"  [{number}] {citation.section} ({citation.document})")
+            lines.append(f"      \u201c{citation.quote}\u201d")
+    elif not answer.refused:
+        lines.append("(no citations)")
+    for warning in answer.warnings:
+        lines.append(f"Warning: {warning}")
+    if not answer.complete:
+        lines.append("Warning: the answer is incomplete.")
+    label = answer.backend + (f" · {answer.model}" if answer.model else "")
+    lines.append(f"— answered by {label}")
+    return "\n".join(lines).rstrip()
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .answering import stream_answer
+
+    shown = ""
+    final: Answer | None = None
+    for final in stream_answer(args.question, backend=args.backend):
+        # Stream the text as it grows, then print the whole formatted answer.
+        if args.stream and final.text.startswith(shown):
+            sys.stdout.write(final.text[len(shown) :])
+            sys.stdout.flush()
+            shown = final.text
+    assert final is not None
+    if args.stream:
+        sys.stdout.write("\n\n")
+        print(format_answer(final).split("\n", 1)[1].lstrip("\n"))
+    else:
+        print(format_answer(final))
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    from .retrieval import Retriever
+    from .settings import get_settings
+
+    started = time.perf_counter()
+    retriever = Retriever.open(get_settings(), rebuild=args.rebuild)
+    report = retriever.sync_report
+    print(
+        f"Indexed {report.embedded + report.unchanged} sections from "
+        f"{get_settings().knowledge_dir}: {report.embedded} embedded, "
+        f"{report.unchanged} unchanged, {report.deleted} removed "
+        f"({time.perf_counter() - started:.2f} s). Knowledge version {retriever.knowledge_version}."
+    )
+    for warning in retriever.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", help="answer one question about the article")
+    ask.add_argument("question")
+    ask.add_argument("--backend", choices=["auto", "claude", "offline", "bedrock"])
+    ask.add_argument(
+        "--no-stream",
+        dest="stream",
+        action="store_false",
+        help="print only when the answer is complete",
+    )
+    ask.set_defaults(run=_ask)
+
+    index = commands.add_parser("index", help="build or refresh the search index")
+    index.add_argument("--rebuild", action="store_true", help="start the index over")
+    index.set_defaults(run=_index)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.run(args)
+    except BotError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
