@@ -1,13 +1,28 @@
 """Reads the knowledge folder and splits each document into sections by heading.
 
-(Skeleton: the loader is being written; the `Section` shape is the contract.)
+Every `.md` and `.txt` file is one document. Its ATX headings (`#`..`######`) give
+each section a heading path; a heading with no body of its own (one that only holds
+subsections) gives no section, and a question heading with its answer is one section.
+A file without headings is split into paragraph blocks. Every section's text is an
+exact slice of the file's text, so a quote taken from it is verbatim by construction.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.errors import KnowledgeError
+
+SUFFIXES = (".md", ".txt")
+_HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*")
+_FENCE = re.compile(r" {0,3}(```|~~~)")
+_FRONT_MATTER_FENCE = re.compile(r"---[ \t]*")
+_EXCERPT_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -31,7 +46,165 @@ class Section:
 
 
 def load_sections(folder: Path) -> list[Section]:
-    raise NotImplementedError
+    """All sections of every document in `folder`, files in name order."""
+    hint = "put .md or .txt files there, or point BOT_KNOWLEDGE_DIR at a folder that has them"
+    if not folder.is_dir():
+        raise KnowledgeError(
+            f"Knowledge folder {folder} does not exist or is not a folder: {hint}.",
+            path=str(folder),
+        )
+    files = sorted(
+        path for path in folder.iterdir()
+        if path.suffix.lower() in SUFFIXES and not path.name.startswith(".") and path.is_file()
+    )
+    sections: list[Section] = []
+    owner: dict[str, str] = {}
+    for path in files:
+        document_sections = _parse_document(path.name, _read(path))
+        if not document_sections:
+            continue
+        slug = document_sections[0].document_slug
+        # Two files with one slug would give clashing ids, and the index keys on ids.
+        if slug in owner:
+            raise KnowledgeError(
+                f"{owner[slug]} and {path.name} in {folder} both give the document id "
+                f"'{slug}': rename one of them.",
+                path=str(path),
+            )
+        owner[slug] = path.name
+        sections.extend(document_sections)
+    if not sections:
+        raise KnowledgeError(f"Knowledge folder {folder} has no sections to answer from: {hint}.",
+                             path=str(folder))
+    return sections
+
+
+def _read(path: Path) -> str:
+    # Decoding the bytes ourselves keeps CRLF as it is, so offsets index the real file.
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(
+            f"Knowledge file {path} is not valid UTF-8 (byte {exc.start}): save it as UTF-8.",
+            path=str(path),
+        ) from exc
+    except OSError as exc:
+        raise KnowledgeError(f"Knowledge file {path} cannot be read: {exc.strerror}.",
+                             path=str(path)) from exc
+
+
+def _lines(text: str, pos: int) -> Iterator[tuple[int, int, str]]:
+    """(start, end, content) per line from `pos`; `end` includes the line break."""
+    while pos < len(text):
+        newline = text.find("\n", pos)
+        end = len(text) if newline == -1 else newline + 1
+        yield pos, end, text[pos:end].rstrip("\r\n")
+        pos = end
+
+
+def _front_matter(text: str, pos: int) -> tuple[dict[str, str], int]:
+    """Simple `key: value` lines between `---` fences at the very top, and where the body starts."""
+    lines = _lines(text, pos)
+    first = next(lines, None)
+    if first is None or not _FRONT_MATTER_FENCE.fullmatch(first[2]):
+        return {}, pos
+    fields: dict[str, str] = {}
+    for _, end, line in lines:
+        if _FRONT_MATTER_FENCE.fullmatch(line):
+            return fields, end
+        key, colon, value = line.partition(":")
+        if colon and key.strip():
+            fields[key.strip().lower()] = value.strip().strip("\"'").strip()
+    return {}, pos  # never closed: a thematic break, not front matter
+
+
+def _parse_document(source: str, text: str) -> list[Section]:
+    start = 1 if text.startswith("\ufeff") else 0
+    fields, body_start = _front_matter(text, start)
+    headings: list[tuple[int, str, int, int]] = []  # level, text, line start, line end
+    in_fence = False
+    for line_start, line_end, line in _lines(text, body_start):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (match := _HEADING.fullmatch(line)) and match.group(2):
+            headings.append((len(match.group(1)), match.group(2), line_start, line_end))
+
+    first_h1 = next((h[1] for h in headings if h[0] == 1), None)
+    document = fields.get("title") or first_h1 or _readable(Path(source).stem)
+    slug = _slug(Path(source).stem, "document")
+    ids: dict[str, int] = {}
+
+    def make(title: str, path: tuple[str, ...], span: tuple[int, int], id_tail: str) -> Section:
+        section_id = f"{slug}/{id_tail}"
+        ids[section_id] = ids.get(section_id, 0) + 1
+        if ids[section_id] > 1:
+            section_id = f"{section_id}-{ids[section_id]}"
+        return Section(section_id, document, slug, title, path, text[span[0]:span[1]],
+                       source, span[0], span[1])
+
+    if not headings:
+        sections = []
+        for number, span in enumerate(_blocks(text, body_start), start=1):
+            title = _excerpt(text[span[0]:span[1]])
+            sections.append(make(title, (title,), span, f"p{number}"))
+        return sections
+
+    sections = []
+    preamble = _strip(text, body_start, headings[0][2])
+    stack: list[tuple[int, str]] = []
+    for index, (level, heading, _, line_end) in enumerate(headings):
+        next_start = headings[index + 1][2] if index + 1 < len(headings) else len(text)
+        span = _strip(text, line_end, next_start)
+        if index == 0 and level == 1 and heading == document:
+            preamble = span  # text under the title heading introduces the whole document
+            continue
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, heading))
+        path = tuple(h for _, h in stack)
+        if span[1] > span[0]:
+            sections.append(make(heading, path, span, "/".join(_slug(h, "section") for h in path)))
+    if preamble[1] > preamble[0]:
+        sections.insert(0, make(document, (document,), preamble, _slug(document, "section")))
+    return sections
+
+
+def _blocks(text: str, pos: int) -> Iterator[tuple[int, int]]:
+    """Spans of paragraph blocks: runs of lines separated by blank lines."""
+    block_start = None
+    for line_start, _, line in _lines(text, pos):
+        if line.strip() and block_start is None:
+            block_start = line_start
+        elif not line.strip() and block_start is not None:
+            yield _strip(text, block_start, line_start)
+            block_start = None
+    if block_start is not None:
+        yield _strip(text, block_start, len(text))
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _slug(value: str, fallback: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or fallback
+
+
+def _readable(stem: str) -> str:
+    words = re.sub(r"[-_]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else stem
+
+
+def _excerpt(block: str) -> str:
+    words = block.split()
+    if len(words) <= _EXCERPT_WORDS:
+        return " ".join(words)
+    return " ".join(words[:_EXCERPT_WORDS]) + "…"
 
 
 def knowledge_version(sections: list[Section]) -> str:
