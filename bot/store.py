@@ -1,0 +1,229 @@
+"""Keeps the knowledge sections' vectors in Chroma and finds the nearest ones.
+
+One collection per knowledge folder, cosine space, no Chroma embedding function:
+vectors always come from `bot.embedding.Embedder`. `SectionStore.sync` re-embeds
+only the sections whose content changed, so a restart with an unchanged folder
+does not touch the model at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock, Timeout
+
+from .errors import BotError, KnowledgeError, StoreError
+from .knowledge import Section, knowledge_version
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
+    from .embedding import Embedder
+
+log = logging.getLogger(__name__)
+
+UPSERT_BATCH = 64
+LOCK_TIMEOUT = 300.0  # seconds; embedding the whole article takes a few
+
+
+def _chroma_settings() -> ChromaSettings:
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+def open_client(settings: Settings) -> ClientAPI:
+    """A Chroma server client when CHROMA_HOST is set, else a local one in BOT_DATA_DIR."""
+    if settings.chroma_host:
+        where = f"{'https' if settings.chroma_ssl else 'http'}://{settings.chroma_host}:{settings.chroma_port}"
+        headers = {}
+        if settings.chroma_auth_token:
+            headers["Authorization"] = f"Bearer {settings.chroma_auth_token}"
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                headers=headers,
+                settings=_chroma_settings(),
+            )
+        except Exception as error:
+            raise StoreError(
+                f"Cannot reach the Chroma server at {where} ({type(error).__name__}: {error}). "
+                "Check CHROMA_HOST, CHROMA_PORT, CHROMA_SSL and CHROMA_AUTH_TOKEN, or unset "
+                "CHROMA_HOST to keep the index locally in BOT_DATA_DIR.",
+                location=where,
+            ) from error
+    folder = ensure_data_dir(settings)
+    path = folder / "chroma"
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    except Exception as error:
+        raise StoreError(
+            f"Cannot open the local index in {path} ({type(error).__name__}: {error}). "
+            "Set BOT_DATA_DIR to a folder this process can write to.",
+            location=str(path),
+        ) from error
+
+
+def ensure_data_dir(settings: Settings) -> Path:
+    """BOT_DATA_DIR, created if missing; StoreError when it cannot be made or written."""
+    folder = Path(settings.data_dir).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise StoreError(
+            f"BOT_DATA_DIR={folder} cannot be used ({error.strerror or error}). "
+            "Point BOT_DATA_DIR at a folder this process can create and write to.",
+            location=str(folder),
+        ) from error
+    return folder
+
+
+def collection_name(knowledge_dir: Path) -> str:
+    """Stable per knowledge folder, so two folders never share (and fight over) one index."""
+    digest = hashlib.sha256(str(Path(knowledge_dir).resolve()).encode()).hexdigest()
+    return f"kb-{digest[:12]}"
+
+
+def embedded_text(section: Section) -> str:
+    """What the model sees: headings (FAQ questions among them) take part in matching."""
+    return " > ".join(section.heading_path) + "\n" + section.text
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    embedded: int
+    unchanged: int
+    deleted: int
+
+
+class SectionStore:
+    """The Chroma collection for one knowledge folder."""
+
+    def __init__(self, client: ClientAPI, name: str, lock_path: Path) -> None:
+        self.name = name
+        self._lock_path = lock_path
+        try:
+            self._collection = client.get_or_create_collection(
+                name=name,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+            self._size = self._collection.count()
+        except Exception as error:
+            raise StoreError(
+                f"Cannot open the Chroma collection {name} ({type(error).__name__}: {error}).",
+                location=name,
+            ) from error
+
+    @classmethod
+    def open(cls, settings: Settings, client: ClientAPI | None = None) -> SectionStore:
+        client = client if client is not None else open_client(settings)
+        name = collection_name(settings.knowledge_dir)
+        return cls(client, name, ensure_data_dir(settings) / f"{name}.sync.lock")
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def knowledge_version(self) -> str | None:
+        metadata = self._collection.metadata or {}
+        version = metadata.get("knowledge_version")
+        return str(version) if version is not None else None
+
+    def sync(self, sections: Sequence[Section], embedder: Callable[[], Embedder]) -> SyncReport:
+        """Make the collection hold exactly `sections`; `embedder` is called only if
+        something needs embedding."""
+        wanted = {section.id: section for section in sections}
+        if len(wanted) != len(sections):
+            twice = next(id_ for id_, n in Counter(s.id for s in sections).items() if n > 1)
+            raise KnowledgeError(f"Two sections share the id {twice!r}; headings must differ.")
+        version = knowledge_version(list(sections))
+        try:
+            # Two processes starting at once would both embed and upsert; one waits.
+            with FileLock(self._lock_path, timeout=LOCK_TIMEOUT):
+                report = self._sync_locked(wanted, embedder, version)
+        except Timeout as error:
+            raise StoreError(
+                f"Another process has been updating the index for {LOCK_TIMEOUT:.0f}s "
+                f"(lock {self._lock_path}); if none is running, delete that file.",
+                location=str(self._lock_path),
+            ) from error
+        log.info("Index %s: %s", self.name, report)
+        return report
+
+    def _sync_locked(
+        self, wanted: dict[str, Section], embedder: Callable[[], Embedder], version: str
+    ) -> SyncReport:
+        try:
+            stored = self._collection.get(include=["metadatas"])
+            hashes = {
+                id_: (metadata or {}).get("content_hash")
+                for id_, metadata in zip(stored["ids"], stored["metadatas"] or [], strict=False)
+            }
+            changed = [s for id_, s in wanted.items() if hashes.get(id_) != s.content_hash]
+            gone = sorted(set(hashes) - set(wanted))
+            if changed:
+                model = embedder()
+                for start in range(0, len(changed), UPSERT_BATCH):
+                    self._upsert(changed[start : start + UPSERT_BATCH], model)
+            if gone:
+                self._collection.delete(ids=gone)
+            if self.knowledge_version != version:
+                self._collection.modify(metadata={"knowledge_version": version})
+            self._size = self._collection.count()
+        except BotError:
+            raise
+        except Exception as error:
+            raise StoreError(
+                f"Cannot update the Chroma collection {self.name} "
+                f"({type(error).__name__}: {error}).",
+                location=self.name,
+            ) from error
+        return SyncReport(
+            embedded=len(changed), unchanged=len(wanted) - len(changed), deleted=len(gone)
+        )
+
+    def _upsert(self, batch: list[Section], model: Embedder) -> None:
+        vectors = model.embed([embedded_text(s) for s in batch])
+        metadatas: list[dict[str, Any]] = [
+            {"content_hash": s.content_hash, "source": s.source, "title": s.title} for s in batch
+        ]
+        self._collection.upsert(
+            ids=[s.id for s in batch],
+            embeddings=vectors,
+            metadatas=metadatas,  # type: ignore[arg-type]
+            documents=[embedded_text(s) for s in batch],
+        )
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The `k` nearest sections as (id, cosine similarity), best first."""
+        n = min(k, self._size)
+        if n <= 0:
+            return []
+        try:
+            result = self._collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=n,
+                include=["distances"],
+            )
+        except Exception as error:
+            raise StoreError(
+                f"The Chroma query failed ({type(error).__name__}: {error}).", location=self.name
+            ) from error
+        ids = result["ids"][0]
+        distances = (result["distances"] or [[]])[0]
+        return [(id_, 1.0 - float(d)) for id_, d in zip(ids, distances, strict=True)]

@@ -1,0 +1,221 @@
+"""The section store embeds each section once, re-embeds only what changed, forgets
+what was removed, and finds the nearest sections by cosine similarity."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.embedding import Embedder
+from bot.errors import KnowledgeError, StoreError
+from bot.knowledge import Section, knowledge_version
+from bot.settings import Settings
+from bot.store import SectionStore, SyncReport, collection_name, embedded_text, open_client
+
+
+class RecordingEmbedder(Embedder):
+    """The real model, remembering every text it was asked to embed."""
+
+    def __init__(self, model_dir: Path) -> None:
+        super().__init__(model_dir)
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        self.texts.extend(texts)
+        return super().embed(texts, batch_size)
+
+
+def section(slug: str, heading: tuple[str, ...], text: str, start: int = 0) -> Section:
+    return Section(
+        id="deal/" + slug,
+        document="The deal",
+        document_slug="deal",
+        title=heading[-1],
+        heading_path=heading,
+        text=text,
+        source="deal.md",
+        start=start,
+        end=start + len(text),
+    )
+
+
+SECTIONS = [
+    section("money", ("FAQ", "How much is Amazon investing?"),
+            "Amazon is investing an immediate $5 billion, up to $25 billion in total."),
+    section("chips", ("FAQ", "What are Trainium chips?"),
+            "Trainium chips are computer hardware designed by Amazon to train AI models."),
+    section("power", ("Key Details", "Numbers"),
+            "Anthropic will secure up to 5 gigawatts of power capacity for its data centers."),
+    section("chatgpt", ("Background",),
+            "Most people know ChatGPT, which was created by OpenAI with Microsoft's money."),
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> RecordingEmbedder:
+    return RecordingEmbedder(Path(os.environ["BOT_EMBEDDING_MODEL_DIR"]))
+
+
+@pytest.fixture
+def recorder(model: RecordingEmbedder) -> RecordingEmbedder:
+    model.texts.clear()
+    return model
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    return Settings(knowledge_dir=knowledge, data_dir=tmp_path / "data")
+
+
+def no_model() -> Embedder:
+    raise AssertionError("the model was asked for although nothing changed")
+
+
+def test_the_first_sync_embeds_every_section_with_its_headings(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    report = SectionStore.open(settings).sync(SECTIONS, lambda: recorder)
+    assert report == SyncReport(embedded=4, unchanged=0, deleted=0)
+    assert sorted(recorder.texts) == sorted(embedded_text(s) for s in SECTIONS)
+    assert embedded_text(SECTIONS[1]).startswith("FAQ > What are Trainium chips?\n")
+
+
+def test_a_second_sync_of_unchanged_sections_needs_no_model(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    SectionStore.open(settings).sync(SECTIONS, lambda: recorder)
+    recorder.texts.clear()
+    # A fresh client, as after a restart of the bot.
+    report = SectionStore.open(settings, client=open_client(settings)).sync(SECTIONS, no_model)
+    assert report == SyncReport(embedded=0, unchanged=4, deleted=0)
+    assert recorder.texts == []
+
+
+def test_editing_one_section_re_embeds_exactly_that_one(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    store = SectionStore.open(settings)
+    store.sync(SECTIONS, lambda: recorder)
+    recorder.texts.clear()
+    edited = replace(SECTIONS[2], text="Anthropic will secure up to 7 gigawatts of power.")
+    report = store.sync([*SECTIONS[:2], edited, SECTIONS[3]], lambda: recorder)
+    assert report == SyncReport(embedded=1, unchanged=3, deleted=0)
+    assert recorder.texts == [embedded_text(edited)]
+    best_id, _ = store.query(recorder.embed_query("7 gigawatts of power"), 1)[0]
+    assert best_id == edited.id
+
+
+def test_a_section_that_only_moved_is_not_re_embedded(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    store = SectionStore.open(settings)
+    store.sync(SECTIONS, lambda: recorder)
+    moved = [replace(s, start=s.start + 40, end=s.end + 40) for s in SECTIONS]
+    assert store.sync(moved, no_model) == SyncReport(embedded=0, unchanged=4, deleted=0)
+
+
+def test_a_removed_section_is_deleted_and_never_found_again(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    store = SectionStore.open(settings)
+    store.sync(SECTIONS, lambda: recorder)
+    report = store.sync(SECTIONS[:3], no_model)
+    assert report == SyncReport(embedded=0, unchanged=3, deleted=1)
+    hits = store.query(recorder.embed_query("Who created ChatGPT?"), 10)
+    assert [id_ for id_, _ in hits if id_ == SECTIONS[3].id] == []
+    assert store.size == 3
+
+
+def test_the_knowledge_version_is_kept_with_the_index(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    SectionStore.open(settings).sync(SECTIONS, lambda: recorder)
+    reopened = SectionStore.open(settings, client=open_client(settings))
+    assert reopened.knowledge_version == knowledge_version(SECTIONS)
+    reopened.sync(SECTIONS[:2], no_model)
+    assert reopened.knowledge_version == knowledge_version(SECTIONS[:2])
+
+
+def test_query_returns_cosine_similarities_best_first_and_at_most_the_collection_size(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    store = SectionStore.open(settings)
+    store.sync(SECTIONS, lambda: recorder)
+    vector = recorder.embed_query("What are Trainium chips?")
+    hits = store.query(vector, 50)
+    assert len(hits) == 4
+    assert hits[0][0] == SECTIONS[1].id
+    similarities = [similarity for _, similarity in hits]
+    assert similarities == sorted(similarities, reverse=True)
+    expected = float(vector @ recorder.embed([embedded_text(SECTIONS[1])])[0])
+    assert similarities[0] == pytest.approx(expected, abs=1e-4)
+
+
+def test_an_empty_index_answers_queries_with_nothing(settings: Settings) -> None:
+    assert SectionStore.open(settings).query(np.ones(384, dtype=np.float32), 4) == []
+
+
+def test_two_syncs_at_once_embed_each_section_only_once(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    client = open_client(settings)
+    stores = [SectionStore.open(settings, client=client) for _ in range(2)]
+    start = threading.Barrier(2)
+    reports: list[SyncReport] = []
+
+    def slow_model() -> Embedder:
+        time.sleep(0.5)  # time enough for the other sync to read an empty index, unlocked
+        return recorder
+
+    def run(store: SectionStore) -> None:
+        start.wait()
+        reports.append(store.sync(SECTIONS, slow_model))
+
+    threads = [threading.Thread(target=run, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.embedded for r in reports) == [0, 4]
+    assert len(recorder.texts) == 4
+
+
+def test_sections_with_the_same_id_are_refused(settings: Settings) -> None:
+    with pytest.raises(KnowledgeError, match="deal/money"):
+        SectionStore.open(settings).sync([SECTIONS[0], SECTIONS[0]], no_model)
+
+
+def test_each_knowledge_folder_gets_its_own_collection(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    name = collection_name(tmp_path / "a")
+    assert name.startswith("kb-") and len(name) == 15
+    assert name == collection_name(tmp_path / "b" / ".." / "a")
+    assert name != collection_name(tmp_path / "b")
+
+
+def test_an_unusable_data_folder_is_a_store_error_naming_the_setting(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="BOT_DATA_DIR"):
+        open_client(Settings(data_dir=blocker / "data"))
+
+
+def test_a_missing_data_folder_is_created(tmp_path: Path) -> None:
+    open_client(Settings(data_dir=tmp_path / "new" / "data"))
+    assert (tmp_path / "new" / "data" / "chroma").is_dir()
+
+
+def test_an_unreachable_chroma_server_is_a_store_error_naming_the_setting() -> None:
+    # Port 9 (discard) on loopback: nothing listens there.
+    with pytest.raises(StoreError, match="CHROMA_HOST"):
+        open_client(Settings(chroma_host="127.0.0.1", chroma_port=9))
