@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from upstream import Upstream
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_MODEL = ROOT.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
@@ -28,3 +30,10 @@ def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def model_dir() -> Path:
     return Path(os.environ["BOT_EMBEDDING_MODEL_DIR"])
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    """A stand-in Messages API on loopback; see tests/upstream.py."""
+    with Upstream() as server:
+        yield server
