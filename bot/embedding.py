@@ -15,11 +15,15 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import EmbeddingModelError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +125,20 @@ class Embedder:
             raise TypeError("embed() takes a sequence of texts; use embed_query() for one")
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        rows = [self._forward(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return np.concatenate(rows)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Batching texts of similar length wastes less work on padding.
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        vectors = np.empty((len(encodings), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            vectors[rows] = self._forward([encodings[i] for i in rows])
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         """One L2-normalised float32 vector, shape (384,)."""
-        return self._forward([text])[0]
+        return self._forward([self._tokenizer.encode(text)])[0]
 
-    def _forward(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(list(texts))
+    def _forward(self, encodings: Sequence[Encoding]) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         input_ids = np.zeros((len(encodings), width), dtype=np.int64)
         attention = np.zeros((len(encodings), width), dtype=np.int64)
