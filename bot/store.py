@@ -1,15 +1,18 @@
 """Keeps the knowledge sections' vectors in Chroma and finds the nearest ones.
 
 One collection per knowledge folder, cosine space, no Chroma embedding function:
-vectors always come from `bot.embedding.Embedder`. `SectionStore.sync` re-embeds
-only the sections whose content changed, so a restart with an unchanged folder
-does not touch the model at all.
+vectors always come from `bot.embedding.Embedder`. Each section is stored as one
+vector for the whole section (headings included) plus one per sentence, and a query
+scores a section by its best vector. `SectionStore.sync` re-embeds only the sections
+whose content changed, so a restart with an unchanged folder does not touch the
+model at all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,15 +27,22 @@ from filelock import FileLock, Timeout
 from .errors import BotError, KnowledgeError, StoreError
 from .knowledge import Section, knowledge_version
 from .settings import Settings
+from .text import sentence_spans
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
 
     from .embedding import Embedder
 
 log = logging.getLogger(__name__)
 
-UPSERT_BATCH = 64
+UPSERT_BATCH = 64  # sections per upsert
+QUERY_FANOUT = 8  # vectors fetched per wanted section, since a section has several
+# Stored with the collection; a change of what is embedded re-embeds everything.
+LAYOUT = "all-MiniLM-L6-v2/section+sentences/1"
+# Chroma fails when several threads create clients at once, so creation is serialised.
+_client_lock = threading.Lock()
 LOCK_TIMEOUT = 300.0  # seconds; embedding the whole article takes a few
 
 
@@ -43,18 +53,20 @@ def _chroma_settings() -> ChromaSettings:
 def open_client(settings: Settings) -> ClientAPI:
     """A Chroma server client when CHROMA_HOST is set, else a local one in BOT_DATA_DIR."""
     if settings.chroma_host:
-        where = f"{'https' if settings.chroma_ssl else 'http'}://{settings.chroma_host}:{settings.chroma_port}"
+        scheme = "https" if settings.chroma_ssl else "http"
+        where = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
         headers = {}
         if settings.chroma_auth_token:
             headers["Authorization"] = f"Bearer {settings.chroma_auth_token}"
         try:
-            return chromadb.HttpClient(
-                host=settings.chroma_host,
-                port=settings.chroma_port,
-                ssl=settings.chroma_ssl,
-                headers=headers,
-                settings=_chroma_settings(),
-            )
+            with _client_lock:
+                return chromadb.HttpClient(
+                    host=settings.chroma_host,
+                    port=settings.chroma_port,
+                    ssl=settings.chroma_ssl,
+                    headers=headers,
+                    settings=_chroma_settings(),
+                )
         except Exception as error:
             raise StoreError(
                 f"Cannot reach the Chroma server at {where} ({type(error).__name__}: {error}). "
@@ -65,7 +77,8 @@ def open_client(settings: Settings) -> ClientAPI:
     folder = ensure_data_dir(settings)
     path = folder / "chroma"
     try:
-        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+        with _client_lock:
+            return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except Exception as error:
         raise StoreError(
             f"Cannot open the local index in {path} ({type(error).__name__}: {error}). "
@@ -102,6 +115,16 @@ def embedded_text(section: Section) -> str:
     return " > ".join(section.heading_path) + "\n" + section.text
 
 
+def vector_texts(section: Section) -> list[str]:
+    """The whole section, then each of its sentences on its own.
+
+    A question usually asks for one fact; a sentence vector matches it more sharply
+    than the vector of a long section, where the fact is averaged with the rest.
+    """
+    sentences = [section.text[a:b] for a, b in sentence_spans(section.text)]
+    return [embedded_text(section), *(sentences if len(sentences) > 1 else [])]
+
+
 @dataclass(frozen=True)
 class SyncReport:
     embedded: int
@@ -110,23 +133,27 @@ class SyncReport:
 
 
 class SectionStore:
-    """The Chroma collection for one knowledge folder."""
+    """The Chroma collection for one knowledge folder: a few vectors per section."""
 
     def __init__(self, client: ClientAPI, name: str, lock_path: Path) -> None:
         self.name = name
+        self._client = client
         self._lock_path = lock_path
         try:
-            self._collection = client.get_or_create_collection(
-                name=name,
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None,
-            )
+            self._collection = self._open_collection()
             self._size = self._collection.count()
         except Exception as error:
             raise StoreError(
                 f"Cannot open the Chroma collection {name} ({type(error).__name__}: {error}).",
                 location=name,
             ) from error
+
+    def _open_collection(self) -> Collection:
+        return self._client.get_or_create_collection(
+            name=self.name,
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
 
     @classmethod
     def open(cls, settings: Settings, client: ClientAPI | None = None) -> SectionStore:
@@ -136,17 +163,23 @@ class SectionStore:
 
     @property
     def size(self) -> int:
+        """Vectors stored (more than sections: each sentence has one too)."""
         return self._size
 
     @property
     def knowledge_version(self) -> str | None:
-        metadata = self._collection.metadata or {}
-        version = metadata.get("knowledge_version")
+        version = (self._collection.metadata or {}).get("knowledge_version")
         return str(version) if version is not None else None
 
-    def sync(self, sections: Sequence[Section], embedder: Callable[[], Embedder]) -> SyncReport:
+    def sync(
+        self,
+        sections: Sequence[Section],
+        embedder: Callable[[], Embedder],
+        *,
+        force: bool = False,
+    ) -> SyncReport:
         """Make the collection hold exactly `sections`; `embedder` is called only if
-        something needs embedding."""
+        something needs embedding. `force` re-embeds every section."""
         wanted = {section.id: section for section in sections}
         if len(wanted) != len(sections):
             twice = next(id_ for id_, n in Counter(s.id for s in sections).items() if n > 1)
@@ -155,7 +188,7 @@ class SectionStore:
         try:
             # Two processes starting at once would both embed and upsert; one waits.
             with FileLock(self._lock_path, timeout=LOCK_TIMEOUT):
-                report = self._sync_locked(wanted, embedder, version)
+                report = self._sync_locked(wanted, embedder, version, force)
         except Timeout as error:
             raise StoreError(
                 f"Another process has been updating the index for {LOCK_TIMEOUT:.0f}s "
@@ -166,24 +199,37 @@ class SectionStore:
         return report
 
     def _sync_locked(
-        self, wanted: dict[str, Section], embedder: Callable[[], Embedder], version: str
+        self,
+        wanted: dict[str, Section],
+        embedder: Callable[[], Embedder],
+        version: str,
+        force: bool,
     ) -> SyncReport:
         try:
+            # Reopened under the lock: the metadata another process wrote is cached stale.
+            self._collection = self._open_collection()
+            metadata = self._collection.metadata or {}
+            force = force or metadata.get("layout") != LAYOUT
             stored = self._collection.get(include=["metadatas"])
-            hashes = {
-                id_: (metadata or {}).get("content_hash")
-                for id_, metadata in zip(stored["ids"], stored["metadatas"] or [], strict=False)
-            }
-            changed = [s for id_, s in wanted.items() if hashes.get(id_) != s.content_hash]
-            gone = sorted(set(hashes) - set(wanted))
+            records: dict[str, list[str]] = {}  # section id -> its record ids
+            hashes: dict[str, object] = {}
+            for record_id, meta in zip(stored["ids"], stored["metadatas"] or [], strict=False):
+                section_id = str((meta or {}).get("section_id", record_id))
+                records.setdefault(section_id, []).append(record_id)
+                hashes[section_id] = (meta or {}).get("content_hash")
+            changed = [
+                s for id_, s in wanted.items() if force or hashes.get(id_) != s.content_hash
+            ]
+            gone = sorted(set(records) - set(wanted))
+            stale = [r for id_ in (*gone, *(s.id for s in changed)) for r in records.get(id_, [])]
+            if stale:
+                self._collection.delete(ids=stale)
             if changed:
                 model = embedder()
                 for start in range(0, len(changed), UPSERT_BATCH):
-                    self._upsert(changed[start : start + UPSERT_BATCH], model)
-            if gone:
-                self._collection.delete(ids=gone)
-            if self.knowledge_version != version:
-                self._collection.modify(metadata={"knowledge_version": version})
+                    self._add(changed[start : start + UPSERT_BATCH], model)
+            if metadata != {"knowledge_version": version, "layout": LAYOUT}:
+                self._collection.modify(metadata={"knowledge_version": version, "layout": LAYOUT})
             self._size = self._collection.count()
         except BotError:
             raise
@@ -197,33 +243,43 @@ class SectionStore:
             embedded=len(changed), unchanged=len(wanted) - len(changed), deleted=len(gone)
         )
 
-    def _upsert(self, batch: list[Section], model: Embedder) -> None:
-        vectors = model.embed([embedded_text(s) for s in batch])
-        metadatas: list[dict[str, Any]] = [
-            {"content_hash": s.content_hash, "source": s.source, "title": s.title} for s in batch
-        ]
+    def _add(self, batch: list[Section], model: Embedder) -> None:
+        ids: list[str] = []
+        texts: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        for section in batch:
+            for n, text in enumerate(vector_texts(section)):
+                ids.append(f"{section.id}#{n}")
+                texts.append(text)
+                metadatas.append({"section_id": section.id, "content_hash": section.content_hash})
         self._collection.upsert(
-            ids=[s.id for s in batch],
-            embeddings=vectors,
+            ids=ids,
+            embeddings=model.embed(texts),
             metadatas=metadatas,  # type: ignore[arg-type]
-            documents=[embedded_text(s) for s in batch],
+            documents=texts,
         )
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The `k` nearest sections as (id, cosine similarity), best first."""
-        n = min(k, self._size)
-        if n <= 0:
+        """The `k` nearest sections as (section id, cosine similarity), best first; a
+        section's similarity is that of its best-matching vector."""
+        n = min(k * QUERY_FANOUT, self._size)
+        if n <= 0 or k <= 0:
             return []
         try:
             result = self._collection.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],
                 n_results=n,
-                include=["distances"],
+                include=["distances", "metadatas"],
             )
         except Exception as error:
             raise StoreError(
                 f"The Chroma query failed ({type(error).__name__}: {error}).", location=self.name
             ) from error
-        ids = result["ids"][0]
+        best: dict[str, float] = {}
+        metadatas = (result["metadatas"] or [[]])[0]
         distances = (result["distances"] or [[]])[0]
-        return [(id_, 1.0 - float(d)) for id_, d in zip(ids, distances, strict=True)]
+        for record_id, meta, distance in zip(result["ids"][0], metadatas, distances, strict=True):
+            section_id = str((meta or {}).get("section_id", record_id))
+            # Results come nearest first, so the first record of a section is its best.
+            best.setdefault(section_id, 1.0 - float(distance))
+        return list(best.items())[:k]

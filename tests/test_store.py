@@ -17,7 +17,14 @@ from bot.embedding import Embedder
 from bot.errors import KnowledgeError, StoreError
 from bot.knowledge import Section, knowledge_version
 from bot.settings import Settings
-from bot.store import SectionStore, SyncReport, collection_name, embedded_text, open_client
+from bot.store import (
+    SectionStore,
+    SyncReport,
+    collection_name,
+    embedded_text,
+    open_client,
+    vector_texts,
+)
 
 
 class RecordingEmbedder(Embedder):
@@ -158,6 +165,38 @@ def test_query_returns_cosine_similarities_best_first_and_at_most_the_collection
     assert similarities == sorted(similarities, reverse=True)
     expected = float(vector @ recorder.embed([embedded_text(SECTIONS[1])])[0])
     assert similarities[0] == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_fact_deep_in_a_long_section_is_found_by_its_own_sentence(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    long_section = section(
+        "background",
+        ("Background and Context",),
+        "To understand why this matters, look at the tech world. Microsoft invested "
+        "billions into OpenAI to get an early lead. Most people know ChatGPT, which was "
+        "created by OpenAI. Anthropic was started by former OpenAI employees.",
+    )
+    store = SectionStore.open(settings)
+    store.sync([*SECTIONS[:3], long_section], lambda: recorder)
+    assert len(vector_texts(long_section)) == 5  # the section, then its four sentences
+    assert store.size == 3 + 5
+    vector = recorder.embed_query("Who created ChatGPT?")
+    best_id, similarity = store.query(vector, 4)[0]
+    assert best_id == long_section.id
+    whole = float(vector @ recorder.embed([embedded_text(long_section)])[0])
+    assert similarity > whole + 0.1
+
+
+def test_an_edited_long_section_leaves_no_sentence_of_its_old_text_behind(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    old = section("long", ("Reaction",), "Analysts cheered. Investors were calm. Rivals frowned.")
+    store = SectionStore.open(settings)
+    store.sync([old], lambda: recorder)
+    store.sync([replace(old, text="Analysts were quiet.")], lambda: recorder)
+    assert store.size == 1
+    assert store.sync([replace(old, text="Analysts were quiet.")], no_model).embedded == 0
 
 
 def test_an_empty_index_answers_queries_with_nothing(settings: Settings) -> None:
