@@ -1,0 +1,251 @@
+"""Finds the sections of the knowledge base that answer a question.
+
+Hybrid search: a dense ranking from Chroma (all-MiniLM-L6-v2 vectors) and a BM25
+keyword ranking, fused by reciprocal rank fusion. A follow-up question is also
+searched together with the previous user question, at a lower weight, so "And in
+which years?" finds what the conversation was about. Without the embedding model
+the retriever falls back to BM25 alone and says so in every result.
+
+Everything that does not depend on the question (sections, BM25 index, model,
+Chroma collection) is built once in `Retriever.open`; `retrieve` only reads, so
+one retriever serves many threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from .embedding import Embedder
+from .errors import EmbeddingModelError, StoreError
+from .knowledge import Section, knowledge_version, load_sections
+from .settings import Settings
+from .store import SectionStore, SyncReport
+from .text import stem, words
+from .types import Passage, Turn
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # the constant of Cormack et al.; damps the weight of the very top ranks
+CANDIDATE_DEPTH = 20  # ranks taken from each list before fusion
+FOLLOW_UP_WEIGHT = 0.5  # "<previous question> <question>" counts half as much as the question
+
+# Function words and question words; "before" and "after" are kept, since "invested
+# before" should find "Before this news".
+STOPWORDS = frozenset(
+    {
+        "a", "about", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been",
+        "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had",
+        "has", "have", "having", "he", "her", "him", "his", "how", "i", "if", "in", "into", "is",
+        "it", "its", "just", "many", "may", "me", "might", "more", "most", "much", "my", "no",
+        "not", "of", "on", "or", "our", "over", "please", "she", "should", "so", "some", "such",
+        "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
+        "those", "to", "too", "very", "was", "we", "were", "what", "when", "where", "which",
+        "while", "who", "whom", "whose", "why", "will", "with", "would", "you", "your"
+    }
+)
+
+
+# A question asking "when" or "which year" wants a section that names a year; the
+# marker links the two, which neither BM25 nor the small embedding model can.
+YEAR_MARKER = "<year>"
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+_ASKS_FOR_YEAR = frozenset({"when", "year", "years", "date", "dates"})
+
+
+def keyword_tokens(text: str, *, query: bool = False) -> list[str]:
+    """Lower-cased, lightly stemmed content words; numbers kept whole; a year marker
+    for each year in a text, or once for a question asking for one."""
+    found = words(text)
+    tokens = [stem(word) for word in found if word not in STOPWORDS]
+    if query:
+        tokens += [YEAR_MARKER] if _ASKS_FOR_YEAR.intersection(found) else []
+    else:
+        tokens += [YEAR_MARKER for word in found if _YEAR.match(word)]
+    return tokens
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    passages: tuple[Passage, ...]  # best first
+    warnings: tuple[str, ...]
+    knowledge_version: str
+    dense: dict[str, float] = field(default_factory=dict)  # cosine similarity per candidate
+
+
+class KeywordIndex:
+    """BM25 over section title, heading path and text, built once."""
+
+    def __init__(self, sections: Sequence[Section]) -> None:
+        self._ids = [section.id for section in sections]
+        corpus = [
+            keyword_tokens(" ".join((section.title, *section.heading_path, section.text)))
+            for section in sections
+        ]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(corpus, show_progress=False)
+
+    def rank(self, query: str, depth: int) -> list[str]:
+        """Ids of the sections sharing words with `query`, best first."""
+        token_ids = self._bm25.get_tokens_ids(keyword_tokens(query, query=True))
+        if not token_ids:
+            return []
+        scores = self._bm25.get_scores_from_ids(token_ids)
+        # Stable sort: equal scores keep document order.
+        order = np.argsort(-scores, kind="stable")[:depth]
+        return [self._ids[i] for i in order if scores[i] > 0]
+
+
+def fuse(rankings: Sequence[tuple[Sequence[str], float]], k: int = RRF_K) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: each list adds weight / (k + rank) to its ids."""
+    fused: dict[str, float] = {}
+    for ranking, weight in rankings:
+        for rank, id_ in enumerate(ranking, start=1):
+            fused[id_] = fused.get(id_, 0.0) + weight / (k + rank)
+    return fused
+
+
+def previous_question(history: Sequence[Turn], question: str) -> str | None:
+    """The latest earlier user question, skipping a copy of the current one."""
+    for turn in reversed(history):
+        earlier = turn.content.strip()
+        if turn.role == "user" and earlier and earlier != question.strip():
+            return earlier
+    return None
+
+
+class Retriever:
+    """Hybrid dense + keyword search over one knowledge folder."""
+
+    def __init__(
+        self,
+        sections: Sequence[Section],
+        *,
+        store: SectionStore | None = None,
+        embedder: Embedder | None = None,
+        warnings: Sequence[str] = (),
+        sync_report: SyncReport | None = None,
+    ) -> None:
+        if (store is None) != (embedder is None):
+            raise ValueError("dense search needs both a store and an embedder")
+        self.sections = tuple(sections)
+        self.sections_by_id = {section.id: section for section in self.sections}
+        self._order = {section.id: i for i, section in enumerate(self.sections)}
+        self.knowledge_version = knowledge_version(list(self.sections))
+        self.warnings = tuple(warnings)
+        self.sync_report = sync_report or SyncReport(embedded=0, unchanged=0, deleted=0)
+        self._store = store
+        self._embedder = embedder
+        self._keywords = KeywordIndex(self.sections)
+
+    @classmethod
+    def open(cls, settings: Settings, *, rebuild: bool = False) -> Retriever:
+        """Load the knowledge folder, bring its index up to date, build the BM25 index."""
+        sections = load_sections(Path(settings.knowledge_dir))
+        try:
+            embedder = Embedder.from_settings(settings)
+        except EmbeddingModelError as error:
+            # The error's own message names BOT_EMBEDDING_MODEL_DIR and the fix.
+            warning = f"Answers use keyword search only; semantic search is unavailable: {error}"
+            log.warning("%s", warning)
+            return cls(sections, warnings=(warning,))
+        store = SectionStore.open(settings)
+        report = store.sync(sections, lambda: embedder, force=rebuild)
+        return cls(sections, store=store, embedder=embedder, sync_report=report)
+
+    @property
+    def dense_available(self) -> bool:
+        return self._store is not None
+
+    def retrieve(
+        self, question: str, k: int = 4, history: Sequence[Turn] = ()
+    ) -> Retrieval:
+        """The `k` sections that best answer `question`, best first."""
+        queries = [(question, 1.0)]
+        if (previous := previous_question(history, question)) is not None:
+            queries.append((f"{previous} {question}", FOLLOW_UP_WEIGHT))
+        rankings: list[tuple[Sequence[str], float]] = []
+        warnings = list(self.warnings)
+        dense: dict[str, float] = {}
+        if self._store is not None and self._embedder is not None:
+            try:
+                vectors = self._embedder.embed([text for text, _ in queries])
+                for (_, weight), vector in zip(queries, vectors, strict=True):
+                    # Ids of another knowledge version (a shared server) are skipped.
+                    hits = [
+                        (id_, similarity)
+                        for id_, similarity in self._store.query(vector, CANDIDATE_DEPTH)
+                        if id_ in self.sections_by_id
+                    ]
+                    rankings.append(([id_ for id_, _ in hits], weight))
+                    if not dense:
+                        dense = dict(hits)
+            except StoreError as error:
+                log.warning("Dense search failed, using keyword search only: %s", error)
+                warnings.append(
+                    f"Semantic search failed ({error}); this answer uses keyword search only."
+                )
+                rankings.clear()
+                dense = {}
+        for text, weight in queries:
+            rankings.append((self._keywords.rank(text, CANDIDATE_DEPTH), weight))
+        fused = fuse(rankings)
+        best = sorted(fused, key=lambda id_: (-fused[id_], self._order[id_]))[: max(k, 0)]
+        return Retrieval(
+            passages=tuple(self._passage(id_, fused[id_]) for id_ in best),
+            warnings=tuple(warnings),
+            knowledge_version=self.knowledge_version,
+            dense=dense,
+        )
+
+    def _passage(self, id_: str, score: float) -> Passage:
+        section = self.sections_by_id[id_]
+        return Passage(
+            id=section.id,
+            document=section.document,
+            section=section.title,
+            text=section.text,
+            score=score,
+            source=section.source,
+            start=section.start,
+            end=section.end,
+            heading_path=section.heading_path,
+        )
+
+
+_retrievers: dict[tuple[object, ...], Retriever] = {}
+_retrievers_lock = threading.Lock()
+
+
+def _key(settings: Settings) -> tuple[object, ...]:
+    return (
+        Path(settings.knowledge_dir).expanduser().resolve(),
+        Path(settings.data_dir).expanduser().resolve(),
+        settings.embedding_model_dir,
+        settings.chroma_host,
+        settings.chroma_port,
+        settings.chroma_ssl,
+        settings.chroma_auth_token,
+    )
+
+
+def get_retriever(settings: Settings) -> Retriever:
+    """The process-wide retriever for these settings, opened on first use."""
+    key = _key(settings)
+    with _retrievers_lock:
+        if key not in _retrievers:
+            _retrievers[key] = Retriever.open(settings)
+        return _retrievers[key]
+
+
+def reset_retrievers() -> None:
+    """Forget every retriever (tests; a process whose knowledge folder changed)."""
+    with _retrievers_lock:
+        _retrievers.clear()
