@@ -165,16 +165,17 @@ class Retriever:
         return self._store is not None
 
     def retrieve(
-        self, question: str, k: int = 4, history: Sequence[Turn] = ()
+        self, question: str, k: int = 4, history: Sequence[Turn] = (), mode: str = "hybrid"
     ) -> Retrieval:
-        """The `k` sections that best answer `question`, best first."""
+        """The `k` sections that best answer `question`, best first. `mode` "dense" or
+        "bm25" ranks by that search alone, so `python -m bot eval` can compare them."""
         queries = [(question, 1.0)]
         if (previous := previous_question(history, question)) is not None:
             queries.append((f"{previous} {question}", FOLLOW_UP_WEIGHT))
         rankings: list[tuple[Sequence[str], float]] = []
         warnings = list(self.warnings)
         dense: dict[str, float] = {}
-        if self._store is not None and self._embedder is not None:
+        if mode != "bm25" and self._store is not None and self._embedder is not None:
             try:
                 vectors = self._embedder.embed([text for text, _ in queries])
                 for (_, weight), vector in zip(queries, vectors, strict=True):
@@ -194,7 +195,7 @@ class Retriever:
                 )
                 rankings.clear()
                 dense = {}
-        for text, weight in queries:
+        for text, weight in queries if mode != "dense" else ():
             rankings.append((self._keywords.rank(text, CANDIDATE_DEPTH), weight))
         fused = fuse(rankings)
         best = sorted(fused, key=lambda id_: (-fused[id_], self._order[id_]))[: max(k, 0)]
