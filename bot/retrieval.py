@@ -178,13 +178,10 @@ class Retriever:
         if mode != "bm25" and self._store is not None and self._embedder is not None:
             try:
                 vectors = self._embedder.embed([text for text, _ in queries])
-                for (_, weight), vector in zip(queries, vectors, strict=True):
+                found = self._store.query_many(list(vectors), CANDIDATE_DEPTH)
+                for (_, weight), ranking in zip(queries, found, strict=True):
                     # Ids of another knowledge version (a shared server) are skipped.
-                    hits = [
-                        (id_, similarity)
-                        for id_, similarity in self._store.query(vector, CANDIDATE_DEPTH)
-                        if id_ in self.sections_by_id
-                    ]
+                    hits = [(id_, sim) for id_, sim in ranking if id_ in self.sections_by_id]
                     rankings.append(([id_ for id_, _ in hits], weight))
                     if not dense:
                         dense = dict(hits)

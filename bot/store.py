@@ -262,24 +262,32 @@ class SectionStore:
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The `k` nearest sections as (section id, cosine similarity), best first; a
         section's similarity is that of its best-matching vector."""
+        return self.query_many([vector], k)[0]
+
+    def query_many(
+        self, vectors: Sequence[np.ndarray], k: int
+    ) -> list[list[tuple[str, float]]]:
+        """`query` for several vectors in one round trip to Chroma."""
         n = min(k * QUERY_FANOUT, self._size)
-        if n <= 0 or k <= 0:
-            return []
+        if n <= 0 or k <= 0 or not len(vectors):
+            return [[] for _ in vectors]
         try:
+            # Distances only: fetching metadata would cost more than the search itself,
+            # and the record id already names its section.
             result = self._collection.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                query_embeddings=[np.asarray(v, dtype=np.float32) for v in vectors],
                 n_results=n,
-                include=["distances", "metadatas"],
+                include=["distances"],
             )
         except Exception as error:
             raise StoreError(
                 f"The Chroma query failed ({type(error).__name__}: {error}).", location=self.name
             ) from error
-        best: dict[str, float] = {}
-        metadatas = (result["metadatas"] or [[]])[0]
-        distances = (result["distances"] or [[]])[0]
-        for record_id, meta, distance in zip(result["ids"][0], metadatas, distances, strict=True):
-            section_id = str((meta or {}).get("section_id", record_id))
-            # Results come nearest first, so the first record of a section is its best.
-            best.setdefault(section_id, 1.0 - float(distance))
-        return list(best.items())[:k]
+        rankings = []
+        for record_ids, distances in zip(result["ids"], result["distances"] or [], strict=True):
+            best: dict[str, float] = {}
+            for record_id, distance in zip(record_ids, distances, strict=True):
+                # Nearest first, so the first record of a section is its best.
+                best.setdefault(record_id.rsplit("#", 1)[0], 1.0 - float(distance))
+            rankings.append(list(best.items())[:k])
+        return rankings

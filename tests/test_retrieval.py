@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -163,7 +164,9 @@ def test_without_the_model_keyword_search_answers_and_says_so(
 class UnreachableStore(SectionStore):
     """A store whose server went away after the index was built."""
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def query_many(
+        self, vectors: Sequence[np.ndarray], k: int
+    ) -> list[list[tuple[str, float]]]:
         raise StoreError("Connection refused", location="test")
 
 

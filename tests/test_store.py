@@ -199,6 +199,18 @@ def test_an_edited_long_section_leaves_no_sentence_of_its_old_text_behind(
     assert store.sync([replace(old, text="Analysts were quiet.")], no_model).embedded == 0
 
 
+def test_several_questions_in_one_query_rank_as_each_would_alone(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    store = SectionStore.open(settings)
+    store.sync(SECTIONS, lambda: recorder)
+    vectors = recorder.embed(["What are Trainium chips?", "Who created ChatGPT?"])
+    together = store.query_many(list(vectors), 3)
+    alone = [store.query(vector, 3) for vector in vectors]
+    assert [[id_ for id_, _ in r] for r in together] == [[id_ for id_, _ in r] for r in alone]
+    assert [r[0][0] for r in together] == [SECTIONS[1].id, SECTIONS[3].id]
+
+
 def test_an_empty_index_answers_queries_with_nothing(settings: Settings) -> None:
     assert SectionStore.open(settings).query(np.ones(384, dtype=np.float32), 4) == []
 
