@@ -4,9 +4,12 @@ what was removed, and finds the nearest sections by cosine similarity."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -270,3 +273,49 @@ def test_an_unreachable_chroma_server_is_a_store_error_naming_the_setting() -> N
     # Port 9 (discard) on loopback: nothing listens there.
     with pytest.raises(StoreError, match="CHROMA_HOST"):
         open_client(Settings(chroma_host="127.0.0.1", chroma_port=9))
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """A real Chroma server on a free loopback port, stopped after the test."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(tmp_path / "srv")]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as attempt:
+                if attempt.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the Chroma server did not start within 30 s")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_with_chroma_host_set_the_index_lives_on_the_server(
+    chroma_server: int, tmp_path: Path, recorder: RecordingEmbedder
+) -> None:
+    settings = Settings(
+        knowledge_dir=tmp_path,
+        data_dir=tmp_path / "data",
+        chroma_host="127.0.0.1",
+        chroma_port=chroma_server,
+        chroma_auth_token="not-checked-by-this-server",
+    )
+    store = SectionStore.open(settings)
+    assert store.sync(SECTIONS, lambda: recorder).embedded == 4
+    again = SectionStore.open(settings, client=open_client(settings))
+    assert again.sync(SECTIONS, no_model).unchanged == 4
+    assert again.query(recorder.embed_query("What are Trainium chips?"), 1)[0][0] == SECTIONS[1].id
+    assert not (tmp_path / "data" / "chroma").exists()
