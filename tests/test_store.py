@@ -133,6 +133,17 @@ def test_a_section_that_only_moved_is_not_re_embedded(
     assert store.sync(moved, no_model) == SyncReport(embedded=0, unchanged=4, deleted=0)
 
 
+def test_a_forced_rebuild_re_embeds_every_section_once(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    store = SectionStore.open(settings)
+    store.sync(SECTIONS, lambda: recorder)
+    recorder.texts.clear()
+    assert store.sync(SECTIONS, lambda: recorder, force=True).embedded == 4
+    assert sorted(recorder.texts) == sorted(embedded_text(s) for s in SECTIONS)
+    assert store.size == 4
+
+
 def test_a_removed_section_is_deleted_and_never_found_again(
     settings: Settings, recorder: RecordingEmbedder
 ) -> None:
