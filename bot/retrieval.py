@@ -26,6 +26,7 @@ import numpy as np
 from .embedding import Embedder
 from .errors import EmbeddingModelError, StoreError
 from .knowledge import Section, knowledge_version, load_sections
+from .lexicon import fold_phrases, synonym_key
 from .settings import Settings
 from .store import SectionStore, SyncReport
 from .text import stem, words
@@ -61,10 +62,15 @@ _ASKS_FOR_YEAR = frozenset({"when", "year", "years", "date", "dates"})
 
 
 def keyword_tokens(text: str, *, query: bool = False) -> list[str]:
-    """Lower-cased, lightly stemmed content words; numbers kept whole; a year marker
-    for each year in a text, or once for a question asking for one."""
+    """Lower-cased, lightly stemmed content words; numbers kept whole; a shared token
+    per synonym group; a year marker for each year in a text, or once for a question
+    asking for one."""
+    content = [word for word in words(fold_phrases(text)) if word not in STOPWORDS]
+    tokens = [stem(word) for word in content]
+    # "electricity" finds "power", "rivals" finds "competitors": words the small
+    # embedding model may miss, and BM25 alone never links.
+    tokens += [f"~{key}" for word in content if (key := synonym_key(word))]
     found = words(text)
-    tokens = [stem(word) for word in found if word not in STOPWORDS]
     if query:
         tokens += [YEAR_MARKER] if _ASKS_FOR_YEAR.intersection(found) else []
     else:
