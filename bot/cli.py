@@ -1,4 +1,4 @@
-"""The command line: `python -m bot ask "question"` and `python -m bot index`.
+"""The command line: `python -m bot ask "question"`, `python -m bot index`, `python -m bot eval`.
 
 Errors the user can fix are printed as one line on stderr with exit code 2;
 nothing the user does ends in a traceback.
@@ -13,6 +13,8 @@ import time
 from collections.abc import Sequence
 
 from .errors import BotError
+from .evaluation import add_arguments as add_eval_arguments
+from .evaluation import run_command as run_eval
 from .types import Answer
 
 
@@ -92,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="build or refresh the search index")
     index.add_argument("--rebuild", action="store_true", help="start the index over")
     index.set_defaults(run=_index)
+
+    evaluate = commands.add_parser("eval", help="score retrieval and answers on the eval set")
+    add_eval_arguments(evaluate)
+    evaluate.set_defaults(run=run_eval)
     return parser
 
 

@@ -34,7 +34,8 @@ STOPWORDS = _set(
 )
 # Words in almost every question about this article: on their own they cannot tell
 # an answerable question from a near miss.
-GENERIC = _set("amazon anthropic deal agreement partnership company ai news")
+GENERIC = _set("amazon anthropic deal agreement partnership company companies ai news")
+GENERIC |= {stem(word) for word in GENERIC}
 # Nouns that name the kind of answer wanted ("in which years?") rather than its topic.
 ANSWER_TYPES = _set("year date period time amount number figure long")
 # Multi-word expressions folded into one word before matching.
@@ -52,16 +53,16 @@ PHRASES = {
 }
 # Each group of words is folded onto its first word.
 SYNONYM_GROUPS = (
-    "start found founder founded started began begin",
-    "invest investing investment money fund funding pay paying paid payment putting",
+    "start found founder founded started began begin origin origins",
+    "invest investing investment money cash fund funding pay paying paid payment putting",
     "chip chips processor processors hardware semiconductor semiconductors",
     "power energy electricity gigawatt gigawatts",
     "spend spending commit commitment",
     "cloud aws",
     "rival rivals competitor competitors competition compete competing",
-    "expert experts analyst analysts reaction react reacted view opinion",
+    "expert experts analyst analysts reaction react reacted opinion",
     "goal goals milestone milestones condition conditions target targets",
-    "total altogether overall",
+    "total altogether overall max maximum",
     "before previous previously earlier already prior",
     "decade decades",
     "benefit gain gains help helps advantage",
@@ -76,6 +77,8 @@ SYNONYM_GROUPS = (
     "leave leaving switch switching quit",
     "service services provider providers vendor vendors",
     "additional extra another",
+    "view views see sees regard consider",
+    "customer customers user users client clients",
 )
 SYNONYMS = {w: group.split()[0] for group in SYNONYM_GROUPS for w in group.split()}
 ANAPHORS = _set("this these that those it its they their them such")
@@ -91,7 +94,7 @@ TIME = re.compile(
 )
 NUMBER = re.compile(r"\d|\b(two|three|four|five|six|seven|eight|nine|ten|thousands?)\b", re.I)
 MONEY_WORDS = re.compile(
-    r"\$|\b(cost|costs|price|worth|pay|paid|paying|money|revenue|profit|dollars?|fees?)\b"
+    r"\$|\b(cost|costs|price|worth|pay|paid|paying|money|cash|revenue|profit|dollars?|fees?)\b"
     r"|\b(invest|spend|valu|fund|stake|salar)\w*",
 )
 # The noun naming what is asked for: "which chips", "how many rounds", "what rivals did".
@@ -201,4 +204,14 @@ def only_vaguely(sentence: str, question: str) -> bool:
     ]
     return bool(mentions) and all(
         re.search(VAGUE + "$", sentence[: m.start()], re.IGNORECASE) for m in mentions
+    )
+
+
+def counts(sentence: str, thing: Term) -> bool:
+    """True when a number in the sentence counts `thing`: "two separate rounds", "5 gigawatts"."""
+    tokens = words(sentence)
+    return any(
+        (NUMBER.fullmatch(token) or token.isdigit())
+        and any(t.key == thing.key for t in terms(" ".join(tokens[i + 1 : i + 4])))
+        for i, token in enumerate(tokens)
     )

@@ -1,13 +1,14 @@
 """The offline answerer: no key, no network, answers by quoting the article.
 
-It reads the retrieved passages sentence by sentence and picks the ones that
+It reads the retrieved passages sentence by sentence and quotes the ones that
 answer the question: the matching FAQ answer when the question is one of the
-article's FAQ questions in other words, else the sentences that share the
-question's key terms and carry what the question asks for (an amount for
-"how much", a year for "when", a number for "how many"). When the key terms
-of the question appear nowhere in the passages, or the kind of fact asked for
-is absent, it says plainly that the article doesn't say. Every sentence it
-shows is a verbatim slice of the knowledge file, cited with its section.
+article's FAQ questions in other words, else the sentences that best cover the
+question's key terms and carry the kind of fact it asks for (an amount for "how
+much", a time for "when", a number for "how many"). It declines, saying the
+article doesn't say, when most of what the question is about is absent from the
+passages, when no sentence carries the fact asked for, or when the best sentence
+covers too little of the question. Every quote is a verbatim slice of the
+knowledge file, cited with its section.
 """
 
 from __future__ import annotations
@@ -19,254 +20,28 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..guard import looks_like_injection, previous_user_question
+from ..lexicon import (
+    ANAPHORS,
+    ANSWER_TYPES,
+    GENERIC,
+    NUMBER,
+    SYNONYMS,
+    Term,
+    asked_thing,
+    asks_for,
+    close_spelling,
+    counts,
+    only_vaguely,
+    terms,
+)
 from ..text import sentence_spans, stem, words
 from ..types import Answer, Citation, Passage
 from .base import REFUSAL_PREFIX, AnswerRequest, Backend
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "before",
-        "being",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "done",
-        "during",
-        "each",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "him",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "tell",
-        "please",
-        "know",
-        "say",
-        "says",
-        "said",
-        "according",
-        "article",
-        "news",
-        "story",
-        "give",
-        "explain",
-        "describe",
-        "mean",
-        "means",
-        "much",
-        "many",
-        "also",
-        "there's",
-        "what's",
-        "it's",
-        "does",
-        "did",
-        "us",
-        "get",
-        "got",
-        "going",
-    ]
-)
-# Words that are in almost every question about this article; they cannot tell
-# an answerable question from a near miss on their own.
-GENERIC = frozenset(
-    [
-        "amazon",
-        "amazons",
-        "anthropic",
-        "anthropics",
-        "deal",
-        "agreement",
-        "partnership",
-        "company",
-        "companies",
-        "ai",
-    ]
-)
-SYNONYMS = {
-    "found": "start",
-    "founder": "start",
-    "creat": "start",
-    "start": "start",
-    "began": "start",
-    "invest": "invest",
-    "money": "invest",
-    "fund": "invest",
-    "stake": "invest",
-    "pay": "invest",
-    "paying": "invest",
-    "paid": "invest",
-    "payment": "invest",
-    "put": "invest",
-    "putting": "invest",
-    "chip": "chip",
-    "processor": "chip",
-    "hardware": "chip",
-    "semiconductor": "chip",
-    "power": "power",
-    "energy": "power",
-    "electricity": "power",
-    "gigawatt": "power",
-    "spend": "spend",
-    "spending": "spend",
-    "commit": "spend",
-    "commitment": "spend",
-    "cloud": "cloud",
-    "aws": "cloud",
-    "rival": "rival",
-    "competitor": "rival",
-    "competit": "rival",
-    "analyst": "expert",
-    "expert": "expert",
-    "investor": "expert",
-    "reaction": "expert",
-    "react": "expert",
-    "think": "expert",
-    "view": "expert",
-    "milestone": "goal",
-    "goal": "goal",
-    "condition": "goal",
-    "target": "goal",
-    "total": "total",
-    "altogether": "total",
-    "previous": "before",
-    "previously": "before",
-    "earlier": "before",
-    "already": "before",
-    "prior": "before",
-    "before": "before",
-    "year": "year",
-    "decade": "year",
-}
-
-AMOUNT = re.compile(r"\$\s?\d|\bbillion\b|\bmillion\b", re.IGNORECASE)
-YEAR = re.compile(r"\b(19|20)\d\d\b|\byears?\b|\bdecade\b|\bnow\b|\bimmediate", re.IGNORECASE)
-NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|thousands?)\b", re.I)
-FAQ_MATCH = 0.5  # share of an FAQ question's key terms the user's question must share
 MAX_SENTENCES = 3
-
-
-def key_terms(text: str) -> list[str]:
-    """Content words of `text`, stemmed and folded onto shared synonyms."""
-    terms = []
-    for word in words(text):
-        if word in STOPWORDS or len(word) < 2:
-            continue
-        root = stem(word)
-        terms.append(SYNONYMS.get(word, SYNONYMS.get(root, root)))
-    return terms
-
-
-def asks_for(question: str) -> re.Pattern[str] | None:
-    """The kind of fact the question wants, as a pattern a good sentence matches."""
-    q = question.lower()
-    if re.search(r"\bhow much\b|\bhow big\b|\bcost\b|\bprice\b|\bamount\b|\bvalue\b|\bworth\b", q):
-        return AMOUNT
-    if re.search(r"\bwhen\b|\bwhat year|\bwhich years?\b|\bhow long\b|\bwhat date\b", q):
-        return YEAR
-    if re.search(r"\bhow many\b|\bhow large\b|\bwhat number\b", q):
-        return NUMBER
-    return None
+MIN_COVERAGE = 0.5  # share of the question's known key terms the best sentence must hold
+SYNONYM_CREDIT = 0.9  # a synonym match counts a little less than the word itself
+NEARBY_CREDIT = 0.5  # a term only in the heading, or in the sentence a "This ..." refers to
 
 
 @dataclass(frozen=True)
@@ -275,10 +50,51 @@ class _Sentence:
     rank: int  # of its passage in the retrieval result
     start: int  # offsets into passage.text
     end: int
+    own: frozenset[Term]
+    nearby: frozenset[str]  # groups of the heading, and of the previous sentence for "This ..."
+    leans_back: bool  # starts with "This", "They", ...: it needs the sentence before it
+    subject: frozenset[str]  # groups of its first two words, usually what it is about
 
     @property
     def text(self) -> str:
         return self.passage.text[self.start : self.end]
+
+    def credit(self, term: Term) -> float:
+        if any(t.root == term.root for t in self.own):
+            return 1.0
+        if any(t.key == term.key for t in self.own):
+            return SYNONYM_CREDIT
+        return NEARBY_CREDIT if term.key in self.nearby else 0.0
+
+
+def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
+    found: list[_Sentence] = []
+    for rank, passage in enumerate(passages):
+        heading = {t.key for t in terms(" ".join(passage.heading_path or (passage.section,)))}
+        previous: frozenset[Term] = frozenset()
+        for start, end in sentence_spans(passage.text):
+            own = frozenset(terms(passage.text[start:end]))
+            first_words = words(passage.text[start:end])[:2]
+            leans_back = bool(first_words) and first_words[0] in ANAPHORS and bool(previous)
+            nearby = heading | ({t.key for t in previous} if leans_back else set())
+            subject = frozenset(t.key for t in terms(" ".join(first_words[:2])))
+            found.append(
+                _Sentence(passage, rank, start, end, own, frozenset(nearby), leans_back, subject)
+            )
+            previous = own
+    return found
+
+
+def _names(passages: Sequence[Passage]) -> set[str]:
+    """Roots of the names in the passages: capitalised words inside a sentence."""
+    found = set()
+    for passage in passages:
+        for start, end in sentence_spans(passage.text):
+            for match in re.finditer(r"\b[A-Z][A-Za-z]+", passage.text[start:end]):
+                word = match.group().lower()
+                if match.start() > 0 and word not in SYNONYMS and word not in GENERIC:
+                    found.add(stem(word))
+    return found
 
 
 class OfflineBackend(Backend):
@@ -296,86 +112,147 @@ class OfflineBackend(Backend):
                 "I can only answer questions about the article on Amazon's investment in "
                 "Anthropic, and I can't change how I work. Ask me about the deal.",
             )
-        question_terms = [t for t in key_terms(request.question) if t not in GENERIC]
-        earlier = previous_user_question(request.history)
-        context_terms = key_terms(earlier) if earlier else []
-        wanted = asks_for(request.question)
-        if wanted is None and earlier and not question_terms:
-            wanted = asks_for(earlier)
-        sentences = [
-            _Sentence(passage, rank, start, end)
-            for rank, passage in enumerate(request.passages)
-            for start, end in sentence_spans(passage.text)
-        ]
+        sentences = _sentences(request.passages)
         if not sentences:
             return self._refusal(request)
+        vocabulary = {t.root for s in sentences for t in s.own} | {
+            k for s in sentences for k in s.nearby
+        }
+        keys = {t.key for s in sentences for t in s.own} | {k for s in sentences for k in s.nearby}
 
-        faq = self._matching_faq(request.question, request.passages[:2])
-        if faq is not None:
-            chosen = [s for s in sentences if s.passage is faq]
-            return self._quote(request, chosen)
-
-        # An elliptical follow-up ("and in which years?") borrows the earlier question's terms.
-        focus = question_terms or [t for t in context_terms if t not in GENERIC]
+        focus = self._focus(request.question, vocabulary)
+        earlier = previous_user_question(request.history)
+        context = self._focus(earlier, vocabulary) if earlier else []
+        wanted = asks_for(request.question)
+        if earlier and not focus:
+            # An elliptical follow-up ("and in which years?") is about the earlier question.
+            focus, context = context, []
+            wanted = wanted or asks_for(earlier)
         if not focus:
-            focus = key_terms(request.question)
-        idf = self._idf(sentences)
-        present = {t for s in sentences for t in key_terms(s.text + " " + s.passage.section)}
-        if not any(t in present for t in focus):
+            focus = [t for t in terms(request.question) if t.key not in ANSWER_TYPES]
+        known = [t for t in focus if t.key in keys]
+        unknown = [t for t in focus if t.key not in keys]
+        # Mostly about things the passages never mention: a near miss or off topic.
+        if not known or (len(unknown) > len(known) and len(known) < 3):
             return self._refusal(request)
 
-        scored = []
-        for sentence in sentences:
-            terms = set(key_terms(sentence.text))
-            heading = set(key_terms(" ".join(sentence.passage.heading_path)))
-            score = sum(idf.get(t, 1.0) for t in set(focus) if t in terms)
-            score += 0.5 * sum(
-                idf.get(t, 1.0) for t in set(focus) if t in heading and t not in terms
-            )
-            score += 0.3 * sum(idf.get(t, 1.0) for t in set(context_terms) if t in terms)
-            score += 0.2 * sum(
-                1.0 for t in GENERIC if t in terms and t in key_terms(request.question)
-            )
+        faq = self._matching_faq(request.question, known + context, wanted, request.passages[:2])
+        if faq is not None:
+            return self._quote(request, [s for s in sentences if s.passage is faq])
+
+        idf = self._idf(sentences)
+        names = _names(request.passages)
+        subjects = {t for t in known if t.root in names}
+        # "Amazon's competitors" and "Anthropic's competitors" differ only in these.
+        generic = {t.key for t in terms(request.question) if t.key in GENERIC}
+
+        def score(sentence: _Sentence) -> float:
+            value = sum(idf.get(t.key, 1.0) * sentence.credit(t) for t in set(known))
+            value += 0.5 * sum(idf.get(t.key, 1.0) * sentence.credit(t) for t in set(context))
+            # A sentence that starts with a name is about it, not just mentioning it.
+            value += 0.5 * sum(idf.get(t.key, 1.0) for t in subjects if t.key in sentence.subject)
+            value += 0.5 * len(generic & {t.key for t in sentence.own})
             if wanted is not None and wanted.search(sentence.text):
-                score += 1.5
-            score -= 0.15 * sentence.rank
-            scored.append((score, sentence))
-        scored.sort(key=lambda pair: -pair[0])
-        best_score, best = scored[0]
-        if wanted is not None and not wanted.search(best.text):
+                value += 1.5
+            return value - 0.1 * sentence.rank
+
+        ranked = sorted(sentences, key=score, reverse=True)
+        if wanted is not None:
+            ranked = [s for s in ranked if wanted.search(s.text)]
+        # What a quote must hold: the thing asked for ("which chips"), every name the
+        # question uses, and in a follow-up that says "they" or "it", what it refers to.
+        head = asked_thing(request.question)
+        if head is not None and head.key not in keys:
             return self._refusal(request)
-        if not any(t in set(key_terms(best.text + " " + best.passage.section)) for t in focus):
+        needed = subjects | ({head} if head else set())
+        ranked = [s for s in ranked if all(s.credit(t) > 0 for t in needed)]
+        if head is not None and wanted is NUMBER:
+            ranked = [s for s in ranked if counts(s.text, head)]
+        if context and ANAPHORS & set(words(request.question)):
+            ranked = [s for s in ranked if any(s.credit(t) > 0 for t in context)]
+        if not ranked:
+            return self._refusal(request)
+        best = ranked[0]
+        # A follow-up may be answered by what covers the conversation rather than the words.
+        if max(self._coverage(best, known), self._coverage(best, known + context)) < MIN_COVERAGE:
+            return self._refusal(request)
+        covered = {t.key for t in known if best.credit(t) > 0}
+        if only_vaguely(best.text, request.question):
             return self._refusal(request)
         chosen = [best]
-        for score, sentence in scored[1:]:
-            if len(chosen) == MAX_SENTENCES or score < 0.75 * best_score:
+        for sentence in ranked[1:]:
+            if len(chosen) == MAX_SENTENCES or score(sentence) < 0.5 * score(best):
                 break
-            if wanted is not None and not wanted.search(sentence.text):
+            adds = {t.key for t in known if sentence.credit(t) > 0} - covered
+            if adds or score(sentence) >= 0.8 * score(best):
+                chosen.append(sentence)
+                covered |= adds
+        return self._quote(request, self._with_neighbours(chosen, sentences))
+
+    @staticmethod
+    def _coverage(sentence: _Sentence, wanted_terms: list[Term]) -> float:
+        """How much of `wanted_terms` the sentence holds, from 0 to 1."""
+        credit = {t.key: sentence.credit(t) for t in wanted_terms}
+        return sum(credit.values()) / len(credit) if credit else 0.0
+
+    @staticmethod
+    def _focus(question: str, vocabulary: set[str]) -> list[Term]:
+        """The question's topic words, misspellings corrected against the passages' words."""
+        focus = []
+        for term in terms(question):
+            if term.key in GENERIC or term.key in ANSWER_TYPES:
                 continue
-            chosen.append(sentence)
-        return self._quote(request, chosen)
+            if term.root not in vocabulary and term.key not in vocabulary:
+                fixed = close_spelling(term.root, vocabulary)
+                if fixed is not None:
+                    term = Term(fixed, SYNONYMS.get(fixed, fixed))
+            focus.append(term)
+        return focus
+
+    @staticmethod
+    def _with_neighbours(chosen: list[_Sentence], sentences: list[_Sentence]) -> list[_Sentence]:
+        """Add the sentence a chosen "This ..." sentence refers to, so the quote reads on its
+        own, and the "They ..." sentence that goes on about the best one."""
+        result = list(chosen)
+        for sentence in chosen:
+            index = sentences.index(sentence)
+            if sentence.leans_back and sentences[index - 1] not in result:
+                result.append(sentences[index - 1])
+        following = sentences.index(chosen[0]) + 1
+        goes_on = following < len(sentences) and sentences[following].leans_back
+        if goes_on and sentences[following] not in result and len(result) < MAX_SENTENCES:
+            result.append(sentences[following])
+        return result
 
     @staticmethod
     def _idf(sentences: Sequence[_Sentence]) -> dict[str, float]:
         counts: dict[str, int] = {}
         for sentence in sentences:
-            for term in set(key_terms(sentence.text)):
-                counts[term] = counts.get(term, 0) + 1
-        n = len(sentences)
-        return {term: 1.0 + math.log(n / count) for term, count in counts.items()}
+            for key in {t.key for t in sentence.own}:
+                counts[key] = counts.get(key, 0) + 1
+        return {key: 1.0 + math.log(len(sentences) / n) for key, n in counts.items()}
 
     @staticmethod
-    def _matching_faq(question: str, passages: Sequence[Passage]) -> Passage | None:
-        """The passage whose heading is an FAQ question the user asked in other words."""
-        asked = set(key_terms(question))
+    def _matching_faq(
+        question: str,
+        asked: list[Term],
+        wanted: re.Pattern[str] | None,
+        passages: Sequence[Passage],
+    ) -> Passage | None:
+        """The FAQ entry whose question the user asked in other words, and whose answer
+        holds everything the user asked about and the kind of fact wanted."""
+        asked_keys = {t.key for t in asked} | {t.key for t in terms(question)}
         for passage in passages:
             if not passage.section.rstrip().endswith("?"):
                 continue
-            faq_terms = set(key_terms(passage.section))
-            if not faq_terms:
-                continue
-            shared = len(asked & faq_terms)
-            if shared / len(faq_terms) >= FAQ_MATCH and shared / max(len(asked), 1) >= FAQ_MATCH:
+            faq_keys = {t.key for t in terms(passage.section) if t.key not in GENERIC}
+            answer_keys = faq_keys | {t.key for t in terms(passage.text)}
+            if (
+                faq_keys
+                and faq_keys <= asked_keys
+                and asks_for(passage.section) is wanted
+                and all(t.key in answer_keys for t in asked)
+            ):
                 return passage
         return None
 
@@ -389,18 +266,19 @@ class OfflineBackend(Backend):
         def close_run() -> None:
             first, last = run[0], run[-1]
             passage = first.passage
+            quote = passage.text[first.start : last.end]
             citations.append(
                 Citation(
                     document=passage.document,
                     section=passage.section,
-                    quote=passage.text[first.start : last.end],
+                    quote=quote,
                     start=passage.start + first.start,
                     end=passage.start + last.end,
                     source=passage.source,
                     passage_id=passage.id,
                 )
             )
-            parts.append(f"{passage.text[first.start : last.end]} [{len(citations)}]")
+            parts.append(f"{quote} [{len(citations)}]")
 
         for sentence in chosen:
             adjacent = (
