@@ -1,0 +1,296 @@
+"""The served app over HTTP: the /chat endpoint, login, the rate limit, a burst of users,
+and the page's status, examples and bind checks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fakes import FakeBackend
+from gradio_client import Client
+
+from bot import retrieve
+from bot.backends.base import AnswerRequest
+from bot.chat import Chat
+from bot.errors import ConfigurationError
+from bot.settings import Settings
+from bot.types import Answer
+from bot.webapp import (
+    OFFLINE_STATUS,
+    backend_status,
+    bind_warning,
+    build_demo,
+    examples,
+    header_html,
+    parse_auth,
+    serve,
+    warm_up,
+)
+
+pytestmark = pytest.mark.filterwarnings(
+    # gradio's queue statistics use pandas options that pandas 3 deprecates
+    "ignore:.*(no_silent_downcasting|copy keyword).*"
+)
+USERS = 16
+UPSTREAM_SECONDS = 1.0
+
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppProcess:
+    """A server in a child process on a free port: ``with AppProcess(["app.py"]) as app``.
+
+    `{port}` in the arguments is replaced by the port; GRADIO_SERVER_PORT is set too.
+    """
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.args = [arg.replace("{port}", str(self.port)) for arg in args]
+        self.env = {**os.environ, "GRADIO_SERVER_PORT": str(self.port), **(env or {})}
+        self.output: list[str] = []
+
+    def __enter__(self) -> AppProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, *self.args],
+            cwd=ROOT,
+            env={**self.env, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        reader = threading.Thread(target=self._read, daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                reader.join(timeout=5)
+                raise RuntimeError("the app exited:\n" + "".join(self.output))
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.25)
+        self.__exit__()
+        raise RuntimeError("the app did not start in time:\n" + "".join(self.output))
+
+    def printed(self, text: str, timeout: float = 10) -> bool:
+        """Whether the app prints `text` within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while text not in "".join(self.output):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def offline_settings(**changes: object) -> Settings:
+    return Settings.from_env(backend="offline", **changes)
+
+
+class Server:
+    """A real Gradio server in this process, on a free loopback port."""
+
+    def __init__(self, settings: Settings, chat: Chat | None = None) -> None:
+        self.demo = build_demo(settings, chat)
+        self.url = serve(self.demo, settings, port=free_port(), block=False)
+
+    def close(self) -> None:
+        self.demo.close()
+
+
+@pytest.fixture(scope="module")
+def offline_server() -> Iterator[Server]:
+    server = Server(offline_settings())
+    yield server
+    server.close()
+
+
+def test_the_chat_endpoint_returns_the_answer_with_its_sources(offline_server: Server) -> None:
+    client = Client(offline_server.url, verbose=False)
+    reply = client.predict("How much is Amazon investing in Anthropic?", api_name="/chat")
+    assert "$5 billion" in reply
+    assert "<summary>Sources (1)</summary>" in reply
+    assert "How much money is Amazon investing in Anthropic?" in reply
+
+
+def test_the_api_lists_one_endpoint_named_chat(offline_server: Server) -> None:
+    endpoints = Client(offline_server.url, verbose=False).view_api(
+        print_info=False, return_format="dict"
+    )["named_endpoints"]
+    assert list(endpoints) == ["/chat"]
+
+
+def test_the_page_names_the_article_and_says_it_runs_offline(offline_server: Server) -> None:
+    page = httpx.get(offline_server.url, follow_redirects=True).text
+    assert "Amazon’s new multi-billion dollar investment in Anthropic" in page
+    assert OFFLINE_STATUS in page
+
+
+def test_with_bot_auth_the_page_needs_a_login() -> None:
+    settings = offline_settings(auth="reader:s3cret-pass")
+    server = Server(settings)
+    try:
+        assert httpx.get(server.url + "config").status_code == 401
+        client = Client(server.url, auth=("reader", "s3cret-pass"), verbose=False)
+        assert "$5 billion" in client.predict("How much is Amazon investing?", api_name="/chat")
+    finally:
+        server.close()
+
+
+def test_a_client_over_the_rate_limit_is_told_to_wait() -> None:
+    server = Server(offline_settings(rate_limit=1))
+    try:
+        client = Client(server.url, verbose=False)
+        assert "$5 billion" in client.predict("How much is Amazon investing?", api_name="/chat")
+        second = client.predict("What are Trainium chips?", api_name="/chat")
+        assert "You've asked 1 question in the last minute" in second
+    finally:
+        server.close()
+
+
+class SlowUpstream(FakeBackend):
+    """A stand-in upstream that takes a second per answer, and says in each answer the most
+    answers it has had in hand at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+        self.writing = 0
+        self.most_at_once = 0
+
+    def stream(self, request: AnswerRequest) -> Iterator[Answer]:
+        with self.lock:
+            self.writing += 1
+            self.most_at_once = max(self.most_at_once, self.writing)
+        try:
+            time.sleep(UPSTREAM_SECONDS)
+            yield Answer(f"Answer to {request.question}; at once: {self.most_at_once}")
+        finally:
+            with self.lock:
+                self.writing -= 1
+
+
+def serve_with_slow_upstream(port: int) -> None:
+    """The page with the real retriever and a slow stand-in for Claude (run in a child process)."""
+    upstream = SlowUpstream()
+
+    def answerer(question: str, history: list[dict]) -> Iterator[Answer]:
+        return upstream.stream(AnswerRequest(question, (), tuple(retrieve(question))))
+
+    settings = offline_settings(concurrency=USERS)
+    serve(build_demo(settings, Chat(settings, answerer=answerer)), settings, port=port)
+
+
+@pytest.mark.slow
+def test_sixteen_users_asking_at_once_are_answered_side_by_side() -> None:
+    code = "from test_app_api import serve_with_slow_upstream as s; s({port})"
+    with AppProcess(["-c", code], {"PYTHONPATH": str(TESTS)}) as app:
+        # The client's own TLS setup per call would be most of what is measured here.
+        clients = [Client(app.url, verbose=False, ssl_verify=False) for _ in range(USERS)]
+        start = threading.Barrier(USERS + 1)
+        replies: dict[int, str] = {}
+
+        def ask(n: int) -> None:
+            start.wait()
+            replies[n] = clients[n].predict(f"Question {n} about Trainium", api_name="/chat")
+
+        threads = [threading.Thread(target=ask, args=(n,)) for n in range(USERS)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join(timeout=30)
+        wall = time.perf_counter() - began
+    print(f"\n{USERS} users, {UPSTREAM_SECONDS:g} s upstream each: all answered in {wall:.2f} s")
+    assert sorted(replies) == list(range(USERS))
+    for n, reply in replies.items():
+        assert reply.startswith(f"Answer to Question {n} about Trainium; at once: ")
+    assert max(int(reply.rsplit(" ", 1)[1]) for reply in replies.values()) == USERS
+    assert wall < 2 * UPSTREAM_SECONDS
+
+
+def test_the_status_line_says_offline_mode_without_a_key() -> None:
+    assert backend_status(offline_settings()) == OFFLINE_STATUS
+
+
+def test_the_status_line_names_the_claude_model_when_a_key_is_set() -> None:
+    settings = Settings.from_env(backend="claude", api_key="sk-ant-test-key", model="claude-x")
+    status = backend_status(settings)
+    assert status == "Answers are written by Claude (claude-x) and cite the article."
+    assert "sk-ant" not in status
+
+
+def test_the_status_line_says_what_to_set_when_claude_has_no_key() -> None:
+    assert "set ANTHROPIC_API_KEY" in backend_status(Settings.from_env(backend="claude"))
+
+
+def test_the_page_warns_when_search_falls_back_to_keywords(tmp_path: Path) -> None:
+    warnings = warm_up(offline_settings(embedding_model_dir=tmp_path / "no-model"))
+    assert any("keyword search only" in warning for warning in warnings)
+    assert "keyword search only" in header_html(OFFLINE_STATUS, warnings)
+
+
+def test_gradio_analytics_are_off_unless_asked_for() -> None:
+    code = "import bot.webapp, gradio; print(gradio.Blocks().analytics_enabled)"
+    env = {k: v for k, v in os.environ.items() if k != "GRADIO_ANALYTICS_ENABLED"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_the_examples_start_with_the_articles_own_faq_questions() -> None:
+    shown = examples(offline_settings())
+    assert shown[:3] == [
+        "How much money is Amazon investing in Anthropic?",
+        "What are Trainium chips?",
+        "What is Claude?",
+    ]
+    assert len(shown) > 3
+
+
+def test_serving_beyond_loopback_without_a_login_warns() -> None:
+    warning = bind_warning("0.0.0.0", None)
+    assert warning is not None and "BOT_AUTH=user:password" in warning
+    assert bind_warning("0.0.0.0", ("user", "pw")) is None
+    assert bind_warning("127.0.0.1", None) is None
+    assert bind_warning("localhost", None) is None
+    assert bind_warning("::1", None) is None
+
+
+def test_bot_auth_without_a_password_is_refused() -> None:
+    assert parse_auth("user:pa:ss") == ("user", "pa:ss")
+    with pytest.raises(ConfigurationError, match="user:password"):
+        parse_auth("user:")
