@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from upstream import Upstream
 
 from bot import Citation, get_settings
 from bot.cli import main
@@ -117,3 +118,21 @@ def test_the_eval_command_compares_dense_bm25_and_hybrid_and_writes_every_outcom
         for mode in ("dense", "bm25", "hybrid")
     }
     assert rankings["dense"] != rankings["bm25"]
+
+
+def test_a_claude_eval_runs_through_the_real_sdk_and_counts_every_calls_tokens(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The stand-in quotes the first sentence of the first passage it is sent, cited.
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", upstream.base_url)
+    questions = tmp_path / "questions.jsonl"
+    rows = [json.loads(line) for line in EVAL_FILE.read_text("utf-8").splitlines()]
+    chosen = [row for row in rows if row["id"] in ("a01", "f01")]
+    questions.write_text("\n".join(json.dumps(row) for row in chosen), encoding="utf-8")
+    settings = get_settings().with_changes(api_key="sk-ant-test", model="claude-sonnet-test")
+    numbers, outcomes = evaluate("claude", "hybrid", settings, questions)
+    assert len(upstream.requests) == 3  # a01, and both turns of f01
+    assert [o.id for o in outcomes] == ["a01", "f01"]
+    assert numbers["tokens_in"] and numbers["tokens_out"] and numbers["cost_usd"]
+    assert numbers["citation_validity"] == 1.0
+    assert all(o.citations and o.answer.startswith("According to the article") for o in outcomes)
