@@ -33,6 +33,8 @@ from .text import stem, words
 from .types import Passage, Turn
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG, which would print on every start.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 RRF_K = 60  # the constant of Cormack et al.; damps the weight of the very top ranks
 CANDIDATE_DEPTH = 20  # ranks taken from each list before fusion
