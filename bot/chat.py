@@ -159,12 +159,6 @@ class RateLimiter:
             return 0.0
 
 
-def _default_answerer(question: str, history: list[dict]) -> Iterator[Answer]:
-    from .answering import stream_answer
-
-    return stream_answer(question, history)
-
-
 class Chat:
     """One chat service for the whole server; safe to call from many threads at once."""
 
@@ -176,7 +170,7 @@ class Chat:
         known_warnings: Sequence[str] = (),
     ) -> None:
         self.settings = settings or get_settings()
-        self.answerer = answerer or _default_answerer
+        self.answerer = answerer or self._stream_answer
         self.limiter = RateLimiter(self.settings.rate_limit)
         self.known_warnings = tuple(known_warnings)
 
@@ -212,6 +206,11 @@ class Chat:
             if close is not None:
                 # A stopped chat closes this generator; the upstream stream must stop too.
                 close()
+
+    def _stream_answer(self, question: str, history: list[dict]) -> Iterator[Answer]:
+        from .answering import stream_answer
+
+        return stream_answer(question, history, backend=self.settings.backend)
 
     def _failure(self, shown: Answer | None, text: str) -> str:
         if shown is None or not shown.text.strip():
