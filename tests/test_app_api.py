@@ -244,7 +244,9 @@ def test_sixteen_users_asking_at_once_are_answered_side_by_side() -> None:
         replies, wall = ask_all_at_once(app.url, questions)
     assert [reply.split(";")[0] for reply in replies] == [f"Answer to {q}" for q in questions]
     assert max(int(reply.rsplit(" ", 1)[1]) for reply in replies) == USERS
-    assert wall < 2 * UPSTREAM_SECONDS
+    # Serial answering would take USERS seconds; the bound only has to rule that out on a
+    # noisy machine. The measured wall time is printed (about 1.5 s here).
+    assert wall < USERS * UPSTREAM_SECONDS / 2
 
 
 @pytest.mark.slow
@@ -257,8 +259,9 @@ def test_sixteen_users_asking_claude_at_once_are_answered_side_by_side() -> None
             questions = [f"How much is Amazon investing? ({n})" for n in range(USERS)]
             replies, wall = ask_all_at_once(app.url, questions)
     assert len(api.requests) == USERS
+    assert api.most_in_flight == USERS  # every question was with Claude at the same time
     assert all("$5 billion" in reply and "Sources (1)" in reply for reply in replies)
-    assert wall < 2 * UPSTREAM_SECONDS
+    assert wall < USERS * UPSTREAM_SECONDS / 2
     assert key not in "".join(app.output)
 
 

@@ -54,6 +54,8 @@ class Upstream:
         self.latency = latency
         self.model = model
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests it held open at the same moment
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -237,6 +239,16 @@ def _handler_for(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                     "type": "not_found_error", "message": f"no route {self.path}"}}, {})
                 return
             reply = upstream._next_reply(body)
+            with upstream._lock:
+                upstream.in_flight += 1
+                upstream.most_in_flight = max(upstream.most_in_flight, upstream.in_flight)
+            try:
+                self._answer(reply)
+            finally:
+                with upstream._lock:
+                    upstream.in_flight -= 1
+
+        def _answer(self, reply: Reply) -> None:
             if reply.hang:
                 upstream._closing.wait()
                 self.close_connection = True
