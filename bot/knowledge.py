@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import KnowledgeError
+from .errors import KnowledgeError
+from .text import strip_span
 
 SUFFIXES = (".md", ".txt")
 _HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*")
@@ -150,11 +151,11 @@ def _parse_document(source: str, text: str) -> list[Section]:
         return sections
 
     sections = []
-    preamble = _strip(text, body_start, headings[0][2])
+    preamble = strip_span(text, body_start, headings[0][2])
     stack: list[tuple[int, str]] = []
     for index, (level, heading, _, line_end) in enumerate(headings):
         next_start = headings[index + 1][2] if index + 1 < len(headings) else len(text)
-        span = _strip(text, line_end, next_start)
+        span = strip_span(text, line_end, next_start)
         if index == 0 and level == 1 and heading == document:
             preamble = span  # text under the title heading introduces the whole document
             continue
@@ -176,18 +177,10 @@ def _blocks(text: str, pos: int) -> Iterator[tuple[int, int]]:
         if line.strip() and block_start is None:
             block_start = line_start
         elif not line.strip() and block_start is not None:
-            yield _strip(text, block_start, line_start)
+            yield strip_span(text, block_start, line_start)
             block_start = None
     if block_start is not None:
-        yield _strip(text, block_start, len(text))
-
-
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+        yield strip_span(text, block_start, len(text))
 
 
 def _slug(value: str, fallback: str) -> str:

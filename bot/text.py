@@ -37,14 +37,15 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         end = match.end()
         if any(text[:end].endswith(abbr) for abbr in _ABBREVIATIONS):
             continue
-        spans.append(_strip(text, start, end))
+        spans.append(strip_span(text, start, end))
         start = end
     if text[start:].strip():
-        spans.append(_strip(text, start, len(text)))
+        spans.append(strip_span(text, start, len(text)))
     return [span for span in spans if span[1] > span[0]]
 
 
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Narrow (start, end) so the span neither starts nor ends with whitespace."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
