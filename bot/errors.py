@@ -5,6 +5,7 @@ The tree::
     BotError                      anything the bot can explain to its user
     ├── ConfigurationError        a setting is missing or malformed
     │   ├── MissingAPIKeyError    Claude chosen but ANTHROPIC_API_KEY unset
+    │   │   └── MissingAWSCredentialsError  Bedrock chosen without AWS region or credentials
     │   └── EmbeddingModelError   the embedding model files cannot be found or loaded
     ├── InvalidQuestionError      empty, too long, or unusable question
     ├── InvalidHistoryError       history entries of the wrong shape or role
@@ -17,8 +18,8 @@ The tree::
         ├── UpstreamUnavailableError  connection refused or timed out
         └── BadRequestError       the API rejected the request (400/413/422)
 
-Messages never contain the API key: `redact()` is applied to every message that
-may echo upstream text.
+Messages never contain the API key or the Bedrock bearer token: `redact()` is
+applied to every message.
 """
 
 from __future__ import annotations
@@ -27,14 +28,16 @@ import os
 import re
 
 _KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
+_SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "AWS_BEARER_TOKEN_BEDROCK")
 
 
 def redact(text: str) -> str:
-    """Remove anything that looks like an Anthropic key, and the configured key itself."""
+    """Remove anything that looks like an Anthropic key, and the configured secrets."""
     text = _KEY_PATTERN.sub("[redacted]", text)
-    key = os.environ.get("ANTHROPIC_API_KEY", "")
-    if len(key) >= 8:
-        text = text.replace(key, "[redacted]")
+    for name in _SECRET_VARIABLES:
+        secret = os.environ.get(name, "")
+        if len(secret) >= 8:
+            text = text.replace(secret, "[redacted]")
     return text
 
 
@@ -63,6 +66,20 @@ class MissingAPIKeyError(ConfigurationError):
             f"The {backend} backend needs an API key: set ANTHROPIC_API_KEY, "
             "or run offline with BOT_BACKEND=offline.",
             setting="ANTHROPIC_API_KEY",
+        )
+
+
+class MissingAWSCredentialsError(MissingAPIKeyError):
+    """Bedrock chosen, but no AWS region or no credentials could be found."""
+
+    def __init__(self, missing: str = "AWS credentials", setting: str = "AWS_REGION") -> None:
+        ConfigurationError.__init__(
+            self,
+            f"The bedrock backend found no {missing}: set AWS_REGION (e.g. us-east-1) and "
+            "either AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or an instance role) or AWS_BEARER_TOKEN_BEDROCK; "
+            "or run offline with BOT_BACKEND=offline.",
+            setting=setting,
         )
 
 

@@ -21,7 +21,10 @@ from .errors import ConfigurationError
 
 BACKENDS = ("auto", "claude", "offline", "bedrock")
 DEFAULT_MODEL = "claude-sonnet-5-5"
-DEFAULT_BEDROCK_MODEL = "anthropic.claude-sonnet-5-5-v1:0"
+# Bedrock's ID for Sonnet 5.5 has no "-v1:0" suffix, and on-demand calls go through an
+# inference profile; the global one is served from every region at the base price.
+DEFAULT_BEDROCK_MODEL = "global.anthropic.claude-sonnet-5-5"
+CHROMA_AUTH_HEADERS = ("Authorization", "X-Chroma-Token")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,10 +52,12 @@ class Settings:
     chroma_port: int = 8000  # CHROMA_PORT
     chroma_ssl: bool = False  # CHROMA_SSL
     chroma_auth_token: str | None = field(default=None, repr=False)  # CHROMA_AUTH_TOKEN
+    chroma_auth_header: str = "Authorization"  # CHROMA_AUTH_HEADER, or X-Chroma-Token
     concurrency: int = 16  # BOT_CONCURRENCY, chat answers produced side by side
     auth: str | None = field(default=None, repr=False)  # BOT_AUTH, "user:password"
     rate_limit: int = 0  # BOT_RATE_LIMIT, questions per minute per client; 0 = off
-    aws_region: str | None = None  # AWS_REGION
+    aws_region: str | None = None  # AWS_REGION, else AWS_DEFAULT_REGION
+    aws_bearer_token: str | None = field(default=None, repr=False)  # AWS_BEARER_TOKEN_BEDROCK
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -86,7 +91,9 @@ class Settings:
             ("api_key", "ANTHROPIC_API_KEY"),
             ("chroma_host", "CHROMA_HOST"),
             ("chroma_auth_token", "CHROMA_AUTH_TOKEN"),
+            ("chroma_auth_header", "CHROMA_AUTH_HEADER"),
             ("auth", "BOT_AUTH"),
+            ("aws_bearer_token", "AWS_BEARER_TOKEN_BEDROCK"),
         ):
             if (value := text(name)) is not None:
                 values[attr] = value
@@ -125,11 +132,18 @@ class Settings:
                 f"BOT_BACKEND={self.backend!r} is not one of {', '.join(BACKENDS)}.",
                 setting="BOT_BACKEND",
             )
+        if self.chroma_auth_header.lower() not in (h.lower() for h in CHROMA_AUTH_HEADERS):
+            raise ConfigurationError(
+                f"CHROMA_AUTH_HEADER={self.chroma_auth_header!r} is not one of "
+                f"{', '.join(CHROMA_AUTH_HEADERS)}.",
+                setting="CHROMA_AUTH_HEADER",
+            )
         if self.auth is not None and ":" not in self.auth:
             raise ConfigurationError("BOT_AUTH must look like user:password.", setting="BOT_AUTH")
 
     def resolved_backend(self) -> str:
-        """`auto` becomes `claude` when a key is set, `offline` otherwise."""
+        """`auto` becomes `claude` when a key is set, `offline` otherwise; Bedrock is
+        only ever chosen by name, since AWS credentials may be ambient (an instance role)."""
         if self.backend == "auto":
             return "claude" if self.api_key else "offline"
         return self.backend

@@ -57,7 +57,10 @@ def open_client(settings: Settings) -> ClientAPI:
         where = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
         headers = {}
         if settings.chroma_auth_token:
-            headers["Authorization"] = f"Bearer {settings.chroma_auth_token}"
+            # The two headers Chroma's token auth (or a proxy doing it for Chroma 1.x) reads.
+            bearer = settings.chroma_auth_header.lower() == "authorization"
+            token = settings.chroma_auth_token
+            headers[settings.chroma_auth_header] = f"Bearer {token}" if bearer else token
         try:
             with _client_lock:
                 return chromadb.HttpClient(
