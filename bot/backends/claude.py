@@ -39,6 +39,7 @@ class ClaudeBackend(Backend):
     default_model: ClassVar[str] = DEFAULT_MODEL
     # What to tell the user when the credentials are refused; a Bedrock subclass says AWS.
     key_hint: ClassVar[str] = "check ANTHROPIC_API_KEY, or run offline with BOT_BACKEND=offline"
+    request_id_header: ClassVar[str] = "request-id"  # Bedrock names it x-amzn-RequestId
 
     def __init__(
         self,
@@ -73,7 +74,7 @@ class ClaudeBackend(Backend):
                 system=system_blocks(),
                 messages=build_messages(request),
             ) as events:
-                request_id = events.request_id
+                request_id = events.response.headers.get(self.request_id_header)
                 for event in events:
                     if reply.apply(event):
                         yield self._snapshot(request, reply, complete=False)
@@ -114,7 +115,8 @@ class ClaudeBackend(Backend):
 
     def _map_error(self, exc: Exception, request_id: str | None) -> errors.UpstreamError:
         """The `BotError` that explains `exc` to the user; never contains the key."""
-        request_id = getattr(exc, "request_id", None) or request_id
+        if isinstance(exc, anthropic.APIStatusError):
+            request_id = exc.response.headers.get(self.request_id_header) or request_id
         tail = f" (request id {request_id})" if request_id else ""
         if isinstance(exc, anthropic.APIStatusError):
             return self._map_status(exc, tail, request_id)
@@ -137,7 +139,7 @@ class ClaudeBackend(Backend):
     ) -> errors.UpstreamError:
         # An `error` event inside a 200 stream carries its kind only in the body.
         status = exc.status_code if exc.status_code >= 400 else None
-        kind = exc.type or ""
+        kind = self._error_kind(exc)
         if status in (401, 403) or kind in ("authentication_error", "permission_error"):
             return errors.AuthenticationError(
                 f"Claude refused the API key: {self.key_hint}.{tail}",
@@ -153,13 +155,20 @@ class ClaudeBackend(Backend):
             return errors.OverloadedError(
                 f"Claude is overloaded or unavailable{code}: try again in a minute.{tail}",
                 status=status, request_id=request_id)
-        detail = str(exc.api_message or exc.message)[:300].rstrip(".")
+        detail = self._error_detail(exc)[:300].rstrip(".")
         if self.settings.api_key:  # errors.redact only knows the key from the environment
             detail = detail.replace(self.settings.api_key, "[redacted]")
         hint = " The question or conversation is too long." if status == 413 else ""
         return errors.BadRequestError(
             f"Claude rejected the request ({f'HTTP {status}' if status else kind}): "
             f"{detail}.{hint}{tail}", status=status, request_id=request_id)
+
+    def _error_kind(self, exc: anthropic.APIStatusError) -> str:
+        """The Messages API's error type, e.g. "overloaded_error"."""
+        return exc.type or ""
+
+    def _error_detail(self, exc: anthropic.APIStatusError) -> str:
+        return str(exc.api_message or exc.message)
 
 
 def _cut_reason(failure: errors.UpstreamError) -> str:
