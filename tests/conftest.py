@@ -14,6 +14,10 @@ SHARED_MODEL = ROOT.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
 
 os.environ.setdefault("BOT_EMBEDDING_MODEL_DIR", str(SHARED_MODEL))
 os.environ.pop("ANTHROPIC_API_KEY", None)
+for _name in ("AWS_BEARER_TOKEN_BEDROCK", "ANTHROPIC_BEDROCK_BASE_URL", "CHROMA_HOST"):
+    os.environ.pop(_name, None)
+# botocore's credential chain would otherwise ask the EC2 metadata address, off loopback.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ.pop("BOT_BACKEND", None)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")

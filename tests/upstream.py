@@ -59,7 +59,7 @@ class Upstream:
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         # A short poll keeps shutdown, and so each test's teardown, quick.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -88,6 +88,10 @@ class Upstream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler; a stand-in for another API (Bedrock) overrides this."""
+        return _handler_for(self)
 
     def _next_reply(self, body: Any) -> Reply:
         with self._lock:
