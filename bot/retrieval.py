@@ -8,7 +8,8 @@ the retriever falls back to BM25 alone and says so in every result.
 
 Everything that does not depend on the question (sections, BM25 index, model,
 Chroma collection) is built once in `Retriever.open`; `retrieve` only reads, so
-one retriever serves many threads.
+one retriever serves many threads. The one exception: a collection that vanished
+from a shared Chroma server is rebuilt (under the sync lock) and the search retried.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .errors import EmbeddingModelError, StoreError
 from .knowledge import Section, knowledge_version, load_sections
 from .lexicon import fold_phrases, synonym_key
 from .settings import Settings
-from .store import SectionStore, SyncReport
+from .store import MissingCollectionError, SectionStore, SyncReport
 from .text import stem, words
 from .types import Passage, Turn
 
@@ -185,8 +186,15 @@ class Retriever:
         dense: dict[str, float] = {}
         if mode != "bm25" and self._store is not None and self._embedder is not None:
             try:
-                vectors = self._embedder.embed([text for text, _ in queries])
-                found = self._store.query_many(list(vectors), CANDIDATE_DEPTH)
+                vectors = list(self._embedder.embed([text for text, _ in queries]))
+                try:
+                    found = self._store.query_many(vectors, CANDIDATE_DEPTH)
+                except MissingCollectionError as error:
+                    # Deleted on a shared server, or the server lost its data: rebuild, retry.
+                    log.warning("%s Rebuilding it.", error)
+                    embedder = self._embedder
+                    self.sync_report = self._store.sync(self.sections, lambda: embedder)
+                    found = self._store.query_many(vectors, CANDIDATE_DEPTH)
                 for (_, weight), ranking in zip(queries, found, strict=True):
                     # Ids of another knowledge version (a shared server) are skipped.
                     hits = [(id_, sim) for id_, sim in ranking if id_ in self.sections_by_id]

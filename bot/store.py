@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 from filelock import FileLock, Timeout
 
 from .errors import BotError, KnowledgeError, StoreError
@@ -50,11 +51,17 @@ def _chroma_settings() -> ChromaSettings:
     return ChromaSettings(anonymized_telemetry=False)
 
 
+def server_url(settings: Settings) -> str | None:
+    """The Chroma server's address when CHROMA_HOST is set."""
+    if not settings.chroma_host:
+        return None
+    scheme = "https" if settings.chroma_ssl else "http"
+    return f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
+
+
 def open_client(settings: Settings) -> ClientAPI:
     """A Chroma server client when CHROMA_HOST is set, else a local one in BOT_DATA_DIR."""
-    if settings.chroma_host:
-        scheme = "https" if settings.chroma_ssl else "http"
-        where = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
+    if (where := server_url(settings)) is not None:
         headers = {}
         if settings.chroma_auth_token:
             # The two headers Chroma's token auth (or a proxy doing it for Chroma 1.x) reads.
@@ -128,6 +135,10 @@ def vector_texts(section: Section) -> list[str]:
     return [embedded_text(section), *(sentences if len(sentences) > 1 else [])]
 
 
+class MissingCollectionError(StoreError):
+    """The collection was deleted, or the server lost its data; a sync rebuilds it."""
+
+
 @dataclass(frozen=True)
 class SyncReport:
     embedded: int
@@ -138,8 +149,12 @@ class SyncReport:
 class SectionStore:
     """The Chroma collection for one knowledge folder: a few vectors per section."""
 
-    def __init__(self, client: ClientAPI, name: str, lock_path: Path) -> None:
+    def __init__(
+        self, client: ClientAPI, name: str, lock_path: Path, location: str | None = None
+    ) -> None:
         self.name = name
+        self.location = location or name  # the server's URL, for messages
+        self._remote = location is not None
         self._client = client
         self._lock_path = lock_path
         try:
@@ -162,7 +177,8 @@ class SectionStore:
     def open(cls, settings: Settings, client: ClientAPI | None = None) -> SectionStore:
         client = client if client is not None else open_client(settings)
         name = collection_name(settings.knowledge_dir)
-        return cls(client, name, ensure_data_dir(settings) / f"{name}.sync.lock")
+        lock_path = ensure_data_dir(settings) / f"{name}.sync.lock"
+        return cls(client, name, lock_path, server_url(settings))
 
     @property
     def size(self) -> int:
@@ -282,9 +298,16 @@ class SectionStore:
                 n_results=n,
                 include=["distances"],
             )
+        except NotFoundError as error:
+            raise MissingCollectionError(
+                f"The Chroma collection {self.name} is gone from {self.location} ({error}).",
+                location=self.location,
+            ) from error
         except Exception as error:
+            where = f"the Chroma server at {self.location}" if self._remote else "Chroma"
             raise StoreError(
-                f"The Chroma query failed ({type(error).__name__}: {error}).", location=self.name
+                f"The search in {where} failed ({type(error).__name__}: {error}).",
+                location=self.location,
             ) from error
         rankings = []
         for record_ids, distances in zip(result["ids"], result["distances"] or [], strict=True):
