@@ -10,6 +10,7 @@ exact slice of the file's text, so a quote taken from it is verbatim by construc
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -201,8 +202,27 @@ def _excerpt(block: str) -> str:
 
 
 def knowledge_version(sections: list[Section]) -> str:
-    """A short hash of everything in the folder that answers are grounded on."""
+    """A short hash of everything in the folder that answers are grounded on.
+
+    Unlike `content_hash` it covers where each section sits in which file, so a
+    stored answer's citation offsets hold for the version stamped on it.
+    """
     digest = hashlib.sha256()
     for section in sorted(sections, key=lambda s: s.id):
-        digest.update(section.id.encode() + b"\0" + section.content_hash.encode() + b"\0")
+        place = f"{section.source}\0{section.start}\0{section.end}"
+        digest.update(f"{section.id}\0{section.content_hash}\0{place}\0".encode())
     return digest.hexdigest()[:12]
+
+
+def folder_state(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of each knowledge file: cheap to read on every
+    question, and different as soon as a document is added, edited or removed."""
+    state = []
+    try:
+        for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
+            if entry.name.lower().endswith(SUFFIXES) and not entry.name.startswith("."):
+                stat = entry.stat()
+                state.append((entry.name, stat.st_size, stat.st_mtime_ns))
+    except OSError:  # a missing folder, or a file removed mid-scan: reloading will tell
+        return ()
+    return tuple(state)
