@@ -26,10 +26,10 @@ import numpy as np
 
 from .embedding import Embedder
 from .errors import EmbeddingModelError, StoreError
-from .knowledge import Section, knowledge_version, load_sections
+from .knowledge import Section, folder_state, knowledge_version, load_sections
 from .lexicon import fold_phrases, synonym_key
 from .settings import Settings
-from .store import MissingCollectionError, SectionStore, SyncReport
+from .store import MissingCollectionError, Progress, SectionStore, SyncReport
 from .text import stem, words
 from .types import Passage, Turn
 
@@ -141,6 +141,7 @@ class Retriever:
         embedder: Embedder | None = None,
         warnings: Sequence[str] = (),
         sync_report: SyncReport | None = None,
+        folder: tuple[tuple[str, int, int], ...] = (),
     ) -> None:
         if (store is None) != (embedder is None):
             raise ValueError("dense search needs both a store and an embedder")
@@ -150,24 +151,34 @@ class Retriever:
         self.knowledge_version = knowledge_version(list(self.sections))
         self.warnings = tuple(warnings)
         self.sync_report = sync_report or SyncReport(embedded=0, unchanged=0, deleted=0)
+        self.folder = folder  # the knowledge files as they were when loaded
         self._store = store
         self._embedder = embedder
         self._keywords = KeywordIndex(self.sections)
 
     @classmethod
-    def open(cls, settings: Settings, *, rebuild: bool = False) -> Retriever:
-        """Load the knowledge folder, bring its index up to date, build the BM25 index."""
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        embedder: Embedder | None = None,
+    ) -> Retriever:
+        """Load the knowledge folder, bring its index up to date, build the BM25 index.
+        `embedder` saves loading the model again when a retriever is reopened."""
+        folder = folder_state(Path(settings.knowledge_dir))
         sections = load_sections(Path(settings.knowledge_dir))
         try:
-            embedder = Embedder.from_settings(settings)
+            model = embedder or Embedder.from_settings(settings)
         except EmbeddingModelError as error:
             # The error's own message names BOT_EMBEDDING_MODEL_DIR and the fix.
             warning = f"Answers use keyword search only; semantic search is unavailable: {error}"
             log.warning("%s", warning)
-            return cls(sections, warnings=(warning,))
+            return cls(sections, warnings=(warning,), folder=folder)
         store = SectionStore.open(settings)
-        report = store.sync(sections, lambda: embedder, force=rebuild)
-        return cls(sections, store=store, embedder=embedder, sync_report=report)
+        report = store.sync(sections, lambda: model, force=rebuild, progress=progress)
+        return cls(sections, store=store, embedder=model, sync_report=report, folder=folder)
 
     @property
     def dense_available(self) -> bool:
@@ -251,11 +262,16 @@ def _key(settings: Settings) -> tuple[object, ...]:
 
 
 def get_retriever(settings: Settings) -> Retriever:
-    """The process-wide retriever for these settings, opened on first use."""
+    """The process-wide retriever for these settings, opened on first use and opened
+    again (embedding only what is new or changed) when the knowledge files change."""
     key = _key(settings)
     with _retrievers_lock:
-        if key not in _retrievers:
+        current = _retrievers.get(key)
+        if current is None:
             _retrievers[key] = Retriever.open(settings)
+        elif folder_state(Path(settings.knowledge_dir)) != current.folder:
+            log.info("The knowledge folder changed; bringing the index up to date.")
+            _retrievers[key] = Retriever.open(settings, embedder=current._embedder)
         return _retrievers[key]
 
 

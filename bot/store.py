@@ -38,10 +38,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-UPSERT_BATCH = 64  # sections per upsert
+UPSERT_BATCH = 16  # sections per upsert, and per step of the progress report
 QUERY_FANOUT = 8  # vectors fetched per wanted section, since a section has several
 # Stored with the collection; a change of what is embedded re-embeds everything.
 LAYOUT = "all-MiniLM-L6-v2/section+sentences/1"
+Progress = Callable[[int, int], None]  # (sections embedded so far, sections to embed)
 # Chroma fails when several threads create clients at once, so creation is serialised.
 _client_lock = threading.Lock()
 LOCK_TIMEOUT = 300.0  # seconds; embedding the whole article takes a few
@@ -196,9 +197,11 @@ class SectionStore:
         embedder: Callable[[], Embedder],
         *,
         force: bool = False,
+        progress: Progress | None = None,
     ) -> SyncReport:
         """Make the collection hold exactly `sections`; `embedder` is called only if
-        something needs embedding. `force` re-embeds every section."""
+        something needs embedding. `force` re-embeds every section. `progress` is told
+        (sections embedded so far, sections to embed) before and after each batch."""
         wanted = {section.id: section for section in sections}
         if len(wanted) != len(sections):
             twice = next(id_ for id_, n in Counter(s.id for s in sections).items() if n > 1)
@@ -207,7 +210,7 @@ class SectionStore:
         try:
             # Two processes starting at once would both embed and upsert; one waits.
             with FileLock(self._lock_path, timeout=LOCK_TIMEOUT):
-                report = self._sync_locked(wanted, embedder, version, force)
+                report = self._sync_locked(wanted, embedder, version, force, progress)
         except Timeout as error:
             raise StoreError(
                 f"Another process has been updating the index for {LOCK_TIMEOUT:.0f}s "
@@ -223,6 +226,7 @@ class SectionStore:
         embedder: Callable[[], Embedder],
         version: str,
         force: bool,
+        progress: Progress | None,
     ) -> SyncReport:
         try:
             # Reopened under the lock: the metadata another process wrote is cached stale.
@@ -246,7 +250,11 @@ class SectionStore:
             if changed:
                 model = embedder()
                 for start in range(0, len(changed), UPSERT_BATCH):
+                    if progress is not None:
+                        progress(start, len(changed))
                     self._add(changed[start : start + UPSERT_BATCH], model)
+                if progress is not None:
+                    progress(len(changed), len(changed))
             if metadata != {"knowledge_version": version, "layout": LAYOUT}:
                 self._collection.modify(metadata={"knowledge_version": version, "layout": LAYOUT})
             self._size = self._collection.count()
