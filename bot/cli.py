@@ -10,7 +10,8 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from .errors import BotError
 from .evaluation import add_arguments as add_eval_arguments
@@ -57,12 +58,28 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int], None] | None:
+    """A one-line bar redrawn in place on a terminal; None (no output) elsewhere, so
+    logs and pipes get only the summary."""
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = width * done // max(total, 1)
+        stream.write(f"\rEmbedding sections [{'#' * filled}{'.' * (width - filled)}] "
+                     f"{done}/{total}" + ("\n" if done >= total else ""))
+        stream.flush()
+
+    return show
+
+
 def _index(args: argparse.Namespace) -> int:
     from .retrieval import Retriever
     from .settings import get_settings
 
     started = time.perf_counter()
-    retriever = Retriever.open(get_settings(), rebuild=args.rebuild)
+    retriever = Retriever.open(
+        get_settings(), rebuild=args.rebuild, progress=progress_bar(sys.stderr))
     report = retriever.sync_report
     print(
         f"Indexed {report.embedded + report.unchanged} sections from "
