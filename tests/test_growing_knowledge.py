@@ -37,7 +37,7 @@ Project Rainier is a cluster of data centers in Indiana built for training Claud
 
 The Indiana site runs close to half a million Trainium2 chips.
 """
-QUESTION = "Which state is the Project Rainier cluster in?"
+QUESTION = "Where is the Project Rainier cluster?"
 
 
 class Terminal(io.StringIO):
