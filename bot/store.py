@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import chromadb
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 from filelock import FileLock, Timeout
 
+from .chroma_client import ensure_data_dir, open_client, server_url
 from .errors import BotError, KnowledgeError, StoreError
 from .knowledge import Section, knowledge_version
 from .settings import Settings
@@ -43,76 +41,7 @@ QUERY_FANOUT = 8  # vectors fetched per wanted section, since a section has seve
 # Stored with the collection; a change of what is embedded re-embeds everything.
 LAYOUT = "all-MiniLM-L6-v2/section+sentences/1"
 Progress = Callable[[int, int], None]  # (sections embedded so far, sections to embed)
-# Chroma fails when several threads create clients at once, so creation is serialised.
-_client_lock = threading.Lock()
 LOCK_TIMEOUT = 300.0  # seconds; embedding the whole article takes a few
-
-
-def _chroma_settings() -> ChromaSettings:
-    return ChromaSettings(anonymized_telemetry=False)
-
-
-def server_url(settings: Settings) -> str | None:
-    """The Chroma server's address when CHROMA_HOST is set."""
-    if not settings.chroma_host:
-        return None
-    scheme = "https" if settings.chroma_ssl else "http"
-    return f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
-
-
-def open_client(settings: Settings) -> ClientAPI:
-    """A Chroma server client when CHROMA_HOST is set, else a local one in BOT_DATA_DIR."""
-    if (where := server_url(settings)) is not None:
-        headers = {}
-        if settings.chroma_auth_token:
-            # The two headers Chroma's token auth (or a proxy doing it for Chroma 1.x) reads.
-            bearer = settings.chroma_auth_header.lower() == "authorization"
-            token = settings.chroma_auth_token
-            headers[settings.chroma_auth_header] = f"Bearer {token}" if bearer else token
-        try:
-            with _client_lock:
-                return chromadb.HttpClient(
-                    host=settings.chroma_host,
-                    port=settings.chroma_port,
-                    ssl=settings.chroma_ssl,
-                    headers=headers,
-                    settings=_chroma_settings(),
-                )
-        except Exception as error:
-            raise StoreError(
-                f"Cannot reach the Chroma server at {where} ({type(error).__name__}: {error}). "
-                "Check CHROMA_HOST, CHROMA_PORT, CHROMA_SSL and CHROMA_AUTH_TOKEN, or unset "
-                "CHROMA_HOST to keep the index locally in BOT_DATA_DIR.",
-                location=where,
-            ) from error
-    folder = ensure_data_dir(settings)
-    path = folder / "chroma"
-    try:
-        with _client_lock:
-            return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
-    except Exception as error:
-        raise StoreError(
-            f"Cannot open the local index in {path} ({type(error).__name__}: {error}). "
-            "Set BOT_DATA_DIR to a folder this process can write to.",
-            location=str(path),
-        ) from error
-
-
-def ensure_data_dir(settings: Settings) -> Path:
-    """BOT_DATA_DIR, created if missing; StoreError when it cannot be made or written."""
-    folder = Path(settings.data_dir).expanduser()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        raise StoreError(
-            f"BOT_DATA_DIR={folder} cannot be used ({error.strerror or error}). "
-            "Point BOT_DATA_DIR at a folder this process can create and write to.",
-            location=str(folder),
-        ) from error
-    return folder
 
 
 def collection_name(knowledge_dir: Path) -> str:

@@ -175,11 +175,12 @@ def test_a_token_reaches_the_server_in_the_header_its_auth_proxy_checks(
                                   chroma_auth_header="X-Chroma-Token")
         found = Retriever.open(settings).retrieve("What are Trainium chips?", k=1)
         wrong = settings.with_changes(chroma_auth_token="not-the-token")
-        with pytest.raises(StoreError, match="CHROMA_AUTH_TOKEN"):
+        with pytest.raises(StoreError, match="refused the token") as refused:
             SectionStore.open(wrong)
 
     assert found.warnings == () and found.passages[0].section == "Chips"
-    assert proxy.rejected >= 1
+    assert proxy.rejected >= 1 and "CHROMA_AUTH_TOKEN" in refused.value.message
+    assert "\n" not in refused.value.message and "not-the-token" not in refused.value.message
 
 
 def test_an_unknown_auth_header_name_is_refused_when_settings_are_read() -> None:
