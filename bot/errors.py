@@ -19,11 +19,12 @@ The tree::
         └── BadRequestError       the API rejected the request (400/413/422)
 
 Messages never contain the API key or the Bedrock bearer token: `redact()` is
-applied to every message.
+applied to every message, and `scrub()` to the SDK exceptions chained behind them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
@@ -31,14 +32,36 @@ _KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
 _SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "AWS_BEARER_TOKEN_BEDROCK")
 
 
-def redact(text: str) -> str:
-    """Remove anything that looks like an Anthropic key, and the configured secrets."""
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove anything that looks like an Anthropic key, the configured secrets, and `secrets`."""
     text = _KEY_PATTERN.sub("[redacted]", text)
-    for name in _SECRET_VARIABLES:
-        secret = os.environ.get(name, "")
-        if len(secret) >= 8:
+    for secret in (*(os.environ.get(name) for name in _SECRET_VARIABLES), *secrets):
+        if secret and len(secret) >= 8:
             text = text.replace(secret, "[redacted]")
     return text
+
+
+def scrub(error: BaseException, *secrets: str | None) -> None:
+    """Redact `error` and every exception chained to it, in place.
+
+    SDK exceptions quote the upstream reply verbatim, and a proxy may echo the key
+    back; a traceback logged or printed later must not carry it.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.args = tuple(
+            redact(arg, *secrets) if isinstance(arg, str) else arg for arg in current.args
+        )
+        if isinstance(getattr(current, "message", None), str):
+            # A read-only property (like BotError.message) is already redacted.
+            with contextlib.suppress(AttributeError):
+                current.message = redact(current.message, *secrets)  # type: ignore[attr-defined]
+        pending += [current.__cause__, current.__context__]
 
 
 class BotError(Exception):

@@ -35,6 +35,7 @@ class Reply:
     json: Any = None  # a JSON body; used when `events` is None
     events: list[Event] | None = None  # server-sent events
     cut_after: int | None = None  # send this many events, then drop the connection
+    stall_after: int | None = None  # send this many events, then go silent until closed
     delay: float = 0.0  # seconds before the status line goes out
     hang: bool = False  # never answer (until the server closes)
 
@@ -283,6 +284,10 @@ def _handler_for(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 if reply.cut_after is not None and count >= reply.cut_after:
                     # No terminating chunk: the client sees the body end mid-message.
                     self.wfile.flush()
+                    self.close_connection = True
+                    return
+                if reply.stall_after is not None and count >= reply.stall_after:
+                    upstream._closing.wait()
                     self.close_connection = True
                     return
                 payload = data if isinstance(data, str) else json.dumps(data)

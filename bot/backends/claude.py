@@ -10,7 +10,9 @@ shown. The SDK does the retrying; this module maps what still fails onto the
 
 from __future__ import annotations
 
+import email.utils
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -30,6 +32,7 @@ MessagesClient = anthropic.Anthropic | anthropic.AnthropicBedrock
 UNCITED_WARNING = "Claude's answer cites nothing from the article; treat it as unverified."
 EMPTY_WARNING = "Claude returned an empty answer."
 FINISHED = ("end_turn", "stop_sequence")
+MAX_RETRY_WAIT = 10.0  # seconds; a longer retry-after is reported rather than waited for
 
 
 class ClaudeBackend(Backend):
@@ -57,12 +60,25 @@ class ClaudeBackend(Backend):
         """The SDK client; the base URL is left to the SDK, which honours ANTHROPIC_BASE_URL."""
         if not self.settings.api_key:
             raise errors.MissingAPIKeyError(self.name)
+        if http_client is None:
+            http_client = anthropic.DefaultHttpxClient(timeout=self.settings.timeout)
+        http_client.event_hooks["response"].append(self._refuse_long_waits)
         return anthropic.Anthropic(
             api_key=self.settings.api_key,
             timeout=self.settings.timeout,
             max_retries=self.settings.max_retries,
             http_client=http_client,
         )
+
+    def _refuse_long_waits(self, response: httpx2.Response) -> None:
+        """Stop the SDK retrying when the API asks for a longer wait than a user would.
+
+        The SDK sleeps for whatever retry-after says, an hour if asked; the
+        `x-should-retry` header is its documented way to be told not to retry.
+        """
+        wait = _sdk_wait(response.headers)
+        if wait is not None and wait > min(self.settings.timeout, MAX_RETRY_WAIT):
+            response.headers["x-should-retry"] = "false"
 
     def stream(self, request: AnswerRequest) -> Iterator[Answer]:
         reply = _Reply(sent_passages(request.passages))
@@ -79,6 +95,7 @@ class ClaudeBackend(Backend):
                     if reply.apply(event):
                         yield self._snapshot(request, reply, complete=False)
         except Exception as exc:  # anything that breaks the stream, SDK or transport or parse
+            errors.scrub(exc, self.settings.api_key)
             failure = self._map_error(exc, request_id)
             if not reply.has_text:
                 raise failure from exc
@@ -125,6 +142,10 @@ class ClaudeBackend(Backend):
                 f"Claude did not answer within {self.settings.timeout:g} seconds: try again, "
                 f"or allow longer with BOT_TIMEOUT.{tail}", request_id=request_id)
         if isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError)):
+            if request_id is not None:  # the reply had begun: Claude was reached
+                return errors.UpstreamUnavailableError(
+                    f"The connection to Claude broke before the answer arrived: try again.{tail}",
+                    request_id=request_id)
             return errors.UpstreamUnavailableError(
                 "Could not reach Claude (connection refused or dropped): check the network "
                 f"connection, or run offline with BOT_BACKEND=offline.{tail}",
@@ -155,9 +176,9 @@ class ClaudeBackend(Backend):
             return errors.OverloadedError(
                 f"Claude is overloaded or unavailable{code}: try again in a minute.{tail}",
                 status=status, request_id=request_id)
-        detail = self._error_detail(exc)[:300].rstrip(".")
-        if self.settings.api_key:  # errors.redact only knows the key from the environment
-            detail = detail.replace(self.settings.api_key, "[redacted]")
+        # errors.redact only knows the key from the environment, not one passed in code.
+        detail = errors.redact(self._error_detail(exc), self.settings.api_key)
+        detail = detail[:300].rstrip(".")
         hint = " The question or conversation is too long." if status == 413 else ""
         return errors.BadRequestError(
             f"Claude rejected the request ({f'HTTP {status}' if status else kind}): "
@@ -179,6 +200,18 @@ def _cut_reason(failure: errors.UpstreamError) -> str:
     else:
         reason = "Claude's reply could not be read"
     return f"{reason}, request id {failure.request_id}" if failure.request_id else reason
+
+
+def _sdk_wait(headers: Any) -> float | None:
+    """The wait the SDK will take from these headers: retry-after-ms first, then retry-after
+    as seconds or as a date."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            return float(headers.get(name)) / scale
+        except (TypeError, ValueError):
+            continue
+    when = email.utils.parsedate_tz(headers.get("retry-after") or "")
+    return None if when is None else email.utils.mktime_tz(when) - time.time()
 
 
 def _retry_after(headers: Any) -> float | None:
