@@ -147,7 +147,11 @@ def _trim_to_budget(turns: list[Turn], budget_tokens: int) -> tuple[Turn, ...]:
 
 def looks_like_injection(text: str) -> bool:
     """True for text that tries to change the bot's instructions or role."""
-    return bool(_INJECTION.search(text))
+    # Fullwidth letters and zero-width characters read the same to a model but not
+    # to a regular expression; fold them before matching.
+    folded = "".join(ch for ch in unicodedata.normalize("NFKC", text)
+                     if unicodedata.category(ch) != "Cf")
+    return bool(_INJECTION.search(folded))
 
 
 def previous_user_question(history: Sequence[Turn]) -> str | None:

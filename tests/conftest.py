@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from stand_in import forget_configuration, point_at
 from upstream import Upstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,3 +42,11 @@ def upstream() -> Iterator[Upstream]:
     """A stand-in Messages API on loopback; see tests/upstream.py."""
     with Upstream() as server:
         yield server
+
+
+@pytest.fixture
+def claude_api(upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstream]:
+    """The stand-in reached through `bot.answer(..., backend="claude")` with a fake key."""
+    point_at(monkeypatch, upstream.base_url)
+    yield upstream
+    forget_configuration()

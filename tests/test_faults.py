@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from stand_in import FAKE_KEY, forget_configuration, point_at
 from upstream import (
     Reply,
     Upstream,
@@ -28,32 +28,9 @@ from upstream import (
 
 import bot
 from bot import errors
-from bot.answering import reset_backends
-from bot.settings import reset_settings
 
-KEY = "sk-ant-test-f00dfacecafe0123456789abcdefABCDEF-xyz"
+KEY = FAKE_KEY
 QUESTION = "How much is Amazon investing in Anthropic?"
-
-
-def configure(monkeypatch: pytest.MonkeyPatch, base_url: str, **env: str) -> None:
-    """Point the bot at `base_url` with the fake key, as a deployment's environment would."""
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", base_url)
-    monkeypatch.setenv("BOT_MAX_RETRIES", "2")
-    monkeypatch.setenv("BOT_TIMEOUT", "10")
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    # The backend is cached per settings and the SDK reads ANTHROPIC_BASE_URL once.
-    reset_settings()
-    reset_backends()
-
-
-@pytest.fixture
-def api(upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstream]:
-    configure(monkeypatch, upstream.base_url)
-    yield upstream
-    reset_settings()
-    reset_backends()
 
 
 @pytest.fixture
@@ -142,12 +119,12 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
 def test_each_upstream_fault_ends_in_a_clear_error_and_the_next_question_is_answered(
-    fault: Fault, api: Upstream, monkeypatch: pytest.MonkeyPatch,
+    fault: Fault, claude_api: Upstream, monkeypatch: pytest.MonkeyPatch,
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     if fault.env:
-        configure(monkeypatch, api.base_url, **fault.env)
-    api.enqueue(*fault.replies)
+        point_at(monkeypatch, claude_api.base_url, **fault.env)
+    claude_api.enqueue(*fault.replies)
     started = time.monotonic()
     with pytest.raises(fault.error) as caught:
         bot.answer(QUESTION, backend="claude")
@@ -155,7 +132,7 @@ def test_each_upstream_fault_ends_in_a_clear_error_and_the_next_question_is_answ
 
     message = caught.value.message
     assert all(words in message for words in fault.says), message
-    assert len(api.requests) == fault.requests
+    assert len(claude_api.requests) == fault.requests
     # Generous: proves the fault is bounded by the timeout and retries, not that it is fast.
     assert elapsed < 30
     assert_no_key(message, repr(caught.value), full_traceback(caught.value), logs=all_logs)
@@ -165,21 +142,21 @@ def test_each_upstream_fault_ends_in_a_clear_error_and_the_next_question_is_answ
 
 
 def test_an_overloaded_api_that_recovers_is_retried_by_the_sdk_and_answers(
-    api: Upstream, all_logs: pytest.LogCaptureFixture
+    claude_api: Upstream, all_logs: pytest.LogCaptureFixture
 ) -> None:
-    api.enqueue(echoing(529, "overloaded_error", retry_quickly()))
+    claude_api.enqueue(echoing(529, "overloaded_error", retry_quickly()))
     final = bot.answer(QUESTION, backend="claude")
 
     assert final.complete and final.citations
-    assert [r.headers["x-stainless-retry-count"] for r in api.requests] == ["0", "1"]
+    assert [r.headers["x-stainless-retry-count"] for r in claude_api.requests] == ["0", "1"]
     assert_no_key(logs=all_logs)
 
 
 def test_a_stream_cut_mid_answer_yields_what_arrived_marked_incomplete(
-    api: Upstream, all_logs: pytest.LogCaptureFixture
+    claude_api: Upstream, all_logs: pytest.LogCaptureFixture
 ) -> None:
     events = answer_events([("Amazon is investing five billion dollars now.", [])], chunk=6)
-    api.enqueue(Reply(events=events, cut_after=5))
+    claude_api.enqueue(Reply(events=events, cut_after=5))
     snapshots = list(bot.stream_answer(QUESTION, backend="claude"))
 
     final = snapshots[-1]
@@ -193,12 +170,12 @@ def test_a_stream_cut_mid_answer_yields_what_arrived_marked_incomplete(
 def test_a_refused_connection_is_retried_then_says_how_to_run_offline(
     monkeypatch: pytest.MonkeyPatch, all_logs: pytest.LogCaptureFixture
 ) -> None:
-    configure(monkeypatch, unused_port_url(), BOT_MAX_RETRIES="1")
+    point_at(monkeypatch, unused_port_url(), BOT_MAX_RETRIES="1")
     try:
         with pytest.raises(errors.UpstreamUnavailableError) as caught:
             bot.answer(QUESTION, backend="claude")
     finally:
-        reset_backends()
+        forget_configuration()
 
     assert "BOT_BACKEND=offline" in caught.value.message
     assert any("Retrying request" in r.getMessage() for r in all_logs.records)
@@ -206,9 +183,9 @@ def test_a_refused_connection_is_retried_then_says_how_to_run_offline(
 
 
 def test_a_long_retry_after_is_reported_instead_of_waited_for(
-    api: Upstream, all_logs: pytest.LogCaptureFixture
+    claude_api: Upstream, all_logs: pytest.LogCaptureFixture
 ) -> None:
-    api.enqueue(*[echoing(429, "rate_limit_error", {"retry-after": "3600"})] * 3)
+    claude_api.enqueue(*[echoing(429, "rate_limit_error", {"retry-after": "3600"})] * 3)
     started = time.monotonic()
     with pytest.raises(errors.RateLimitedError) as caught:
         bot.answer(QUESTION, backend="claude")
@@ -219,11 +196,11 @@ def test_a_long_retry_after_is_reported_instead_of_waited_for(
 
 
 def test_a_stream_that_stalls_mid_answer_is_cut_by_the_timeout_and_marked_incomplete(
-    api: Upstream, monkeypatch: pytest.MonkeyPatch
+    claude_api: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    configure(monkeypatch, api.base_url, BOT_TIMEOUT="0.5")
+    point_at(monkeypatch, claude_api.base_url, BOT_TIMEOUT="0.5")
     events = answer_events([("Amazon is investing five billion dollars now.", [])], chunk=6)
-    api.enqueue(Reply(events=events, stall_after=5))
+    claude_api.enqueue(Reply(events=events, stall_after=5))
     started = time.monotonic()
     final = bot.answer(QUESTION, backend="claude")
 
