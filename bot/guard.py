@@ -36,7 +36,8 @@ _INJECTION = re.compile(
 
 def clean_text(text: str) -> str:
     """Drop what can't be shown or sent: lone surrogates, NUL/control chars, bidi controls."""
-    text = text.encode("utf-8", "replace").decode("utf-8", "replace")
+    # Surrogate halves that pair up become their character; lone ones are dropped.
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
     text = text.translate(_BIDI_CONTROLS)
     text = "".join(
         ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
@@ -99,6 +100,7 @@ def validate_history(history: object, settings: Settings) -> tuple[Turn, ...]:
         return ()
     if not isinstance(history, Sequence) or isinstance(history, (str, bytes)):
         raise InvalidHistoryError("history must be a list of {'role': ..., 'content': ...} dicts.")
+    budget_chars = settings.history_token_budget * _CHARS_PER_TOKEN
     turns: list[Turn] = []
     for index, entry in enumerate(history):
         if not isinstance(entry, dict) or "role" not in entry or "content" not in entry:
@@ -112,7 +114,9 @@ def validate_history(history: object, settings: Settings) -> tuple[Turn, ...]:
                 "'assistant' are allowed.",
                 index=index,
             )
-        content = clean_text(_content_text(entry["content"], index))
+        raw = _content_text(entry["content"], index)
+        # Only a turn's last budget's worth can survive trimming: clean no more than that.
+        content = clean_text(raw[max(len(raw) - budget_chars, 0):] if budget_chars else "")
         if not content:
             continue
         if turns and turns[-1].role == role:
