@@ -73,8 +73,7 @@ def open_client(settings: Settings) -> ClientAPI:
             return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except Exception as error:
         raise StoreError(
-            f"Cannot open the local index in {path} ({type(error).__name__}: {error}). "
-            "Set BOT_DATA_DIR to a folder this process can write to.",
+            f"Cannot open the local index in {path} ({type(error).__name__}: {error}).",
             location=str(path),
         ) from error
 

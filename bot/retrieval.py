@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .errors import EmbeddingModelError, StoreError
+from .index import open_index
 from .knowledge import Section, folder_state, knowledge_version, load_sections
 from .lexicon import fold_phrases, synonym_key
 from .settings import Settings
@@ -40,6 +42,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 RRF_K = 60  # the constant of Cormack et al.; damps the weight of the very top ranks
 CANDIDATE_DEPTH = 20  # ranks taken from each list before fusion
 FOLLOW_UP_WEIGHT = 0.5  # "<previous question> <question>" counts half as much as the question
+REBUILD_PAUSE = 30.0  # seconds between attempts to rebuild an index that stays broken
 
 # Function words and question words; "before" and "after" are kept, since "invested
 # before" should find "Before this news".
@@ -142,7 +145,9 @@ class Retriever:
         warnings: Sequence[str] = (),
         sync_report: SyncReport | None = None,
         folder: tuple[tuple[str, int, int], ...] = (),
+        settings: Settings | None = None,
     ) -> None:
+        """`settings`, when given, let the retriever rebuild its index should it break."""
         if (store is None) != (embedder is None):
             raise ValueError("dense search needs both a store and an embedder")
         self.sections = tuple(sections)
@@ -155,6 +160,10 @@ class Retriever:
         self._store = store
         self._embedder = embedder
         self._keywords = KeywordIndex(self.sections)
+        self._settings = settings
+        self._rebuild_lock = threading.Lock()
+        self._next_rebuild = 0.0  # monotonic time before which no rebuild is tried
+        self._rebuild_error: StoreError | None = None  # why the last rebuild failed
 
     @classmethod
     def open(
@@ -176,9 +185,11 @@ class Retriever:
             warning = f"Answers use keyword search only; semantic search is unavailable: {error}"
             log.warning("%s", warning)
             return cls(sections, warnings=(warning,), folder=folder)
-        store = SectionStore.open(settings)
-        report = store.sync(sections, lambda: model, force=rebuild, progress=progress)
-        return cls(sections, store=store, embedder=model, sync_report=report, folder=folder)
+        store, report = open_index(
+            settings, sections, lambda: model, force=rebuild, progress=progress
+        )
+        return cls(sections, store=store, embedder=model, sync_report=report, folder=folder,
+                   settings=settings)
 
     @property
     def dense_available(self) -> bool:
@@ -197,15 +208,7 @@ class Retriever:
         dense: dict[str, float] = {}
         if mode != "bm25" and self._store is not None and self._embedder is not None:
             try:
-                vectors = list(self._embedder.embed([text for text, _ in queries]))
-                try:
-                    found = self._store.query_many(vectors, CANDIDATE_DEPTH)
-                except MissingCollectionError as error:
-                    # Deleted on a shared server, or the server lost its data: rebuild, retry.
-                    log.warning("%s Rebuilding it.", error)
-                    embedder = self._embedder
-                    self.sync_report = self._store.sync(self.sections, lambda: embedder)
-                    found = self._store.query_many(vectors, CANDIDATE_DEPTH)
+                found = self._dense_search([text for text, _ in queries])
                 for (_, weight), ranking in zip(queries, found, strict=True):
                     # Ids of another knowledge version (a shared server) are skipped.
                     hits = [(id_, sim) for id_, sim in ranking if id_ in self.sections_by_id]
@@ -229,6 +232,50 @@ class Retriever:
             knowledge_version=self.knowledge_version,
             dense=dense,
         )
+
+    def _dense_search(self, texts: list[str]) -> list[list[tuple[str, float]]]:
+        """Chroma's ranking for each text; an index that broke is rebuilt first."""
+        assert self._store is not None and self._embedder is not None
+        vectors = list(self._embedder.embed(texts))
+        store, embedder = self._store, self._embedder
+        if not store.present():
+            store = self._rebuild(store, "its files are gone")
+        try:
+            return store.query_many(vectors, CANDIDATE_DEPTH)
+        except MissingCollectionError as error:
+            # Deleted on a shared server, or the server lost its data: rebuild, retry.
+            log.warning("%s Rebuilding it.", error)
+            self.sync_report = store.sync(self.sections, lambda: embedder)
+            return store.query_many(vectors, CANDIDATE_DEPTH)
+        except StoreError as error:
+            return self._rebuild(store, str(error)).query_many(vectors, CANDIDATE_DEPTH)
+
+    def _rebuild(self, broken: SectionStore, reason: str) -> SectionStore:
+        """A working index in place of `broken`, or StoreError when none can be had now."""
+        with self._rebuild_lock:
+            if self._store is not broken:  # another thread has rebuilt it meanwhile
+                assert self._store is not None
+                return self._store
+            if self._settings is None:
+                raise StoreError(reason)
+            if time.monotonic() < self._next_rebuild and self._rebuild_error is not None:
+                raise self._rebuild_error
+            # A store that stays broken is retried now and then, not on every question.
+            self._next_rebuild = time.monotonic() + REBUILD_PAUSE
+            log.warning("The search index broke (%s); rebuilding it.", reason)
+            embedder = self._embedder
+            assert embedder is not None
+            try:
+                store, report = open_index(
+                    self._settings, self.sections, lambda: embedder, fresh=True
+                )
+            except StoreError as error:
+                self._rebuild_error = error
+                raise
+            self._rebuild_error = None
+            log.warning("The search index is back: %s", report)
+            self._store, self.sync_report = store, report
+            return store
 
     def _passage(self, id_: str, score: float) -> Passage:
         section = self.sections_by_id[id_]

@@ -80,10 +80,16 @@ class SectionStore:
     """The Chroma collection for one knowledge folder: a few vectors per section."""
 
     def __init__(
-        self, client: ClientAPI, name: str, lock_path: Path, location: str | None = None
+        self,
+        client: ClientAPI,
+        name: str,
+        lock_path: Path,
+        location: str | None = None,
+        files: Path | None = None,
     ) -> None:
         self.name = name
         self.location = location or name  # the server's URL, for messages
+        self.files = files  # the local database file; None for a server or an unknown place
         self._remote = location is not None
         self._client = client
         self._lock_path = lock_path
@@ -107,8 +113,31 @@ class SectionStore:
     def open(cls, settings: Settings, client: ClientAPI | None = None) -> SectionStore:
         client = client if client is not None else open_client(settings)
         name = collection_name(settings.knowledge_dir)
-        lock_path = ensure_data_dir(settings) / f"{name}.sync.lock"
-        return cls(client, name, lock_path, server_url(settings))
+        folder = ensure_data_dir(settings)
+        where = server_url(settings)
+        files = folder / "chroma" / "chroma.sqlite3" if where is None else None
+        return cls(client, name, folder / f"{name}.sync.lock", where, files)
+
+    def present(self) -> bool:
+        """False once the local index files have been deleted under this store."""
+        return self.files is None or self.files.exists()
+
+    def probe(self) -> None:
+        """StoreError unless the index answers a query: the database can be readable
+        while the vector index beside it is not."""
+        if self._size == 0:
+            return
+        try:
+            sample = self._collection.get(limit=1, include=["embeddings"])
+            self._collection.query(
+                query_embeddings=[sample["embeddings"][0]], n_results=1, include=["distances"]
+            )
+        except Exception as error:
+            raise StoreError(
+                f"The Chroma collection {self.name} in {self.location} does not answer queries "
+                f"({type(error).__name__}: {error}).",
+                location=self.location,
+            ) from error
 
     @property
     def size(self) -> int:
