@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
+from soak import App, ask
 from stand_in import FAKE_KEY, forget_configuration, point_at
 from upstream import (
     Reply,
@@ -28,6 +31,7 @@ from upstream import (
 
 import bot
 from bot import errors
+from bot.chat import APOLOGY, NOTICE
 
 KEY = FAKE_KEY
 QUESTION = "How much is Amazon investing in Anthropic?"
@@ -207,3 +211,54 @@ def test_a_stream_that_stalls_mid_answer_is_cut_by_the_timeout_and_marked_incomp
     assert time.monotonic() - started < 30
     assert final.text == "Amazon is in" and not final.complete
     assert any("cut short" in warning for warning in final.warnings)
+
+
+# The same faults through the running chat app: a friendly message, and the next question.
+
+CHAT_FAULTS = {
+    "401 unauthorised": ([echoing(401, "authentication_error")], "check ANTHROPIC_API_KEY"),
+    "429 after retries": ([echoing(429, "rate_limit_error", retry_quickly({"retry-after": "3"}))]
+                          * 2, "wait 3 seconds"),
+    "529 after retries": ([echoing(529, "overloaded_error", retry_quickly())] * 2,
+                          "try again in a minute"),
+    "400 bad request": ([echoing(400, "invalid_request_error")], "Claude rejected the request"),
+    "never answers": ([Reply(hang=True)] * 2, "BOT_TIMEOUT"),
+    "malformed JSON": ([Reply(events=[*answer_events([("x", [])])[:2],
+                                      ("content_block_start", "{oops")])], "could not be read"),
+    "cut mid-answer": ([Reply(events=answer_events([("Amazon is investing five billion.", [])],
+                                                   chunk=6), cut_after=5)], "cut short"),
+}
+
+
+@pytest.fixture(scope="module")
+def chat_app() -> Iterator[tuple[App, Upstream]]:
+    with Upstream() as api:
+        env = {"BOT_BACKEND": "claude", "ANTHROPIC_API_KEY": KEY,
+               "ANTHROPIC_BASE_URL": api.base_url, "BOT_MAX_RETRIES": "1", "BOT_TIMEOUT": "1.5"}
+        with App(env) as app:
+            yield app, api
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("replies,says", CHAT_FAULTS.values(), ids=CHAT_FAULTS.keys())
+def test_the_chat_app_shows_each_fault_as_a_friendly_message_and_answers_the_next_question(
+    replies: list[Reply], says: str, chat_app: tuple[App, Upstream]
+) -> None:
+    app, api = chat_app
+    api.enqueue(*replies)
+    shown = ask(app.url, "How much is Amazon investing?", timeout=60)
+
+    assert says in shown and APOLOGY not in shown
+    assert shown.startswith(NOTICE) or "cut short" in shown
+    after = ask(app.url, "How much is Amazon investing?", timeout=60)
+    assert "Sources (1)" in after and APOLOGY not in after
+    assert app.process.poll() is None
+
+
+@pytest.mark.slow
+def test_the_chat_app_shows_the_key_on_no_page_and_in_no_log_line(
+    chat_app: tuple[App, Upstream],
+) -> None:
+    app, _ = chat_app
+    pages = [httpx.get(app.url + path, timeout=10).text for path in ("", "config")]
+    assert_no_key(*pages, "".join(app.output))
