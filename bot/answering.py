@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 
 from .backends.base import AnswerRequest, Backend, last_snapshot
-from .errors import ConfigurationError
+from .errors import BotError, ConfigurationError
 from .guard import validate_history, validate_question
 from .settings import BACKENDS, Settings, get_settings
 from .types import Answer, Passage
@@ -105,8 +105,20 @@ def _stream(chosen: Backend, question: str, turns: tuple, settings: Settings) ->
     )
     retrieved = time.perf_counter()
     last: Answer | None = None
-    for last in chosen.stream(request):
-        yield last
+    try:
+        for last in chosen.stream(request):
+            yield last
+    except BotError as error:
+        # The error's class says what failed; its message may quote the question.
+        log.info(
+            "failed backend=%s question_chars=%d history_turns=%d total_ms=%.1f error=%s",
+            chosen.name,
+            len(question),
+            len(turns),
+            (time.perf_counter() - started) * 1000,
+            type(error).__name__,
+        )
+        raise
     if last is not None:
         # Lengths and timings only: questions and answers may be personal.
         log.info(
