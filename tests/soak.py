@@ -110,11 +110,15 @@ def rss_mb(pid: int) -> float:
 class App:
     """`python app.py` in a child process on a free loopback port, its output collected."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], host: str | None = "127.0.0.1") -> None:
+        """`host` None leaves the bind address to the app's default."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.env = {**os.environ, **env, "GRADIO_SERVER_PORT": str(self.port),
-                    "GRADIO_SERVER_NAME": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
+                    "PYTHONUNBUFFERED": "1"}
+        self.env.pop("GRADIO_SERVER_NAME", None)
+        if host is not None:
+            self.env["GRADIO_SERVER_NAME"] = host
         self.output: list[str] = []
 
     def __enter__(self) -> App:
@@ -125,7 +129,7 @@ class App:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
+                if httpx.get(self.url, timeout=2).status_code in (200, 401):  # 401: a login
                     return self
             except httpx.TransportError:
                 time.sleep(0.25)

@@ -1,0 +1,119 @@
+"""Who can reach the chat, and what they can cost: loopback unless told otherwise, a loud
+warning for a public address without a login, a rate limit that keeps questions from
+reaching Claude, and logs that keep lengths and timings but no question and no key.
+
+Servers bound to 0.0.0.0 here are only ever reached through 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client
+from soak import App, ask
+from stand_in import FAKE_KEY
+from upstream import Upstream, error_reply
+
+import bot
+from bot.errors import AuthenticationError
+from bot.settings import Settings
+from bot.webapp import build_demo, serve
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
+OFFLINE = {"BOT_BACKEND": "offline"}
+WARNING = "Warning: serving on"
+
+
+def listening_on(port: int) -> set[str]:
+    """The local addresses with a socket listening on `port`, read from /proc (no traffic)."""
+    found = set()
+    for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+        path = Path("/proc/net") / table
+        for line in path.read_text().splitlines()[1:] if path.exists() else ():
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                # /proc writes each 32-bit word in host (little-endian) order.
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(socket.inet_ntop(family, words))
+    return found
+
+
+@pytest.mark.slow
+def test_by_default_the_app_listens_on_loopback_only_and_warns_of_nothing() -> None:
+    with App(OFFLINE, host=None) as app:
+        assert listening_on(app.port) == {"127.0.0.1"}
+        assert "$5 billion" in ask(app.url, "How much is Amazon investing?", timeout=60)
+    assert WARNING not in "".join(app.output)
+
+
+@pytest.mark.slow
+def test_a_public_bind_without_bot_auth_warns_loudly_and_names_the_fix() -> None:
+    with App(OFFLINE, host="0.0.0.0") as app:
+        assert listening_on(app.port) == {"0.0.0.0"}
+    output = "".join(app.output)
+    assert f"{WARNING} 0.0.0.0" in output and "BOT_AUTH=user:password" in output
+
+
+@pytest.mark.slow
+def test_a_public_bind_with_bot_auth_needs_a_login_and_does_not_warn() -> None:
+    with App({**OFFLINE, "BOT_AUTH": "reader:s3cret-pass"}, host="0.0.0.0") as app:
+        assert httpx.get(app.url + "config", timeout=10).status_code == 401
+        client = Client(app.url, auth=("reader", "s3cret-pass"), verbose=False)
+        assert "$5 billion" in client.predict("How much is Amazon investing?", api_name="/chat")
+    output = "".join(app.output)
+    assert WARNING not in output and "s3cret-pass" not in output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def limited_app(claude_api: Upstream) -> Iterator[str]:
+    """The chat in this process, Claude behind it, two questions a minute per client."""
+    settings = Settings.from_env(rate_limit=2)
+    demo = build_demo(settings)
+    try:
+        yield serve(demo, settings, port=free_port(), block=False)
+    finally:
+        demo.close()
+
+
+def test_over_the_rate_limit_a_question_is_refused_clearly_and_never_reaches_claude(
+    limited_app: str, claude_api: Upstream
+) -> None:
+    client = Client(limited_app, verbose=False)
+    replies = [client.predict(f"How much is Amazon investing? ({n})", api_name="/chat")
+               for n in range(3)]
+
+    assert all("Sources (1)" in reply for reply in replies[:2])
+    assert "You've asked 2 questions in the last minute" in replies[2]
+    assert "Please wait" in replies[2]
+    assert len(claude_api.requests) == 2  # the API budget paid for two questions, not three
+
+
+def test_the_log_keeps_each_questions_length_and_timing_but_not_its_text_or_the_key(
+    claude_api: Upstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    question = "How much is Amazon investing, asks Zebediah Quartermaine?"
+    claude_api.enqueue(error_reply(401, "authentication_error", f"bad key {FAKE_KEY}"))
+    with caplog.at_level(logging.INFO):
+        with pytest.raises(AuthenticationError):
+            bot.answer(question, backend="claude")
+        bot.answer(question, backend="claude")
+
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert any(f"failed backend=claude question_chars={len(question)}" in line
+               and "error=AuthenticationError" in line for line in lines)
+    assert any(f"answered backend=claude question_chars={len(question)}" in line
+               and "total_ms=" in line for line in lines)
+    assert not [line for line in lines if "Zebediah" in line or FAKE_KEY in line]
