@@ -10,9 +10,7 @@ shown. The SDK does the retrying; this module maps what still fails onto the
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -23,6 +21,7 @@ from .. import errors
 from ..prompt import build_messages, passage_sentences, sent_passages, system_blocks
 from ..settings import DEFAULT_MODEL, Settings
 from ..types import Answer, Citation, Passage, Usage
+from . import waits
 from .base import REFUSAL_PREFIX, AnswerRequest, Backend
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,6 @@ MessagesClient = anthropic.Anthropic | anthropic.AnthropicBedrock
 UNCITED_WARNING = "Claude's answer cites nothing from the article; treat it as unverified."
 EMPTY_WARNING = "Claude returned an empty answer."
 FINISHED = ("end_turn", "stop_sequence")
-MAX_RETRY_WAIT = 10.0  # seconds; a longer retry-after is reported rather than waited for
 
 
 class ClaudeBackend(Backend):
@@ -62,23 +60,14 @@ class ClaudeBackend(Backend):
             raise errors.MissingAPIKeyError(self.name)
         if http_client is None:
             http_client = anthropic.DefaultHttpxClient(timeout=self.settings.timeout)
-        http_client.event_hooks["response"].append(self._refuse_long_waits)
+        limit = min(self.settings.timeout, waits.MAX_RETRY_WAIT)
+        http_client.event_hooks["response"].append(waits.refuse_long_waits(limit))
         return anthropic.Anthropic(
             api_key=self.settings.api_key,
             timeout=self.settings.timeout,
             max_retries=self.settings.max_retries,
             http_client=http_client,
         )
-
-    def _refuse_long_waits(self, response: httpx2.Response) -> None:
-        """Stop the SDK retrying when the API asks for a longer wait than a user would.
-
-        The SDK sleeps for whatever retry-after says, an hour if asked; the
-        `x-should-retry` header is its documented way to be told not to retry.
-        """
-        wait = _sdk_wait(response.headers)
-        if wait is not None and wait > min(self.settings.timeout, MAX_RETRY_WAIT):
-            response.headers["x-should-retry"] = "false"
 
     def stream(self, request: AnswerRequest) -> Iterator[Answer]:
         reply = _Reply(sent_passages(request.passages))
@@ -166,7 +155,7 @@ class ClaudeBackend(Backend):
                 f"Claude refused the API key: {self.key_hint}.{tail}",
                 status=status, request_id=request_id)
         if status == 429 or kind == "rate_limit_error":
-            retry_after = _retry_after(exc.response.headers)
+            retry_after = waits.retry_after(exc.response.headers)
             wait = f"wait {retry_after:g} seconds" if retry_after else "wait a minute"
             return errors.RateLimitedError(
                 f"Claude is rate-limiting these requests: {wait} and retry.{tail}",
@@ -200,28 +189,6 @@ def _cut_reason(failure: errors.UpstreamError) -> str:
     else:
         reason = "Claude's reply could not be read"
     return f"{reason}, request id {failure.request_id}" if failure.request_id else reason
-
-
-def _sdk_wait(headers: Any) -> float | None:
-    """The wait the SDK will take from these headers: retry-after-ms first, then retry-after
-    as seconds or as a date."""
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        try:
-            return float(headers.get(name)) / scale
-        except (TypeError, ValueError):
-            continue
-    when = email.utils.parsedate_tz(headers.get("retry-after") or "")
-    return None if when is None else email.utils.mktime_tz(when) - time.time()
-
-
-def _retry_after(headers: Any) -> float | None:
-    # Whole seconds read better in a message than the SDK's preferred milliseconds.
-    for name, scale in (("retry-after", 1.0), ("retry-after-ms", 1000.0)):
-        try:
-            return float(headers.get(name)) / scale
-        except (TypeError, ValueError):
-            continue
-    return None
 
 
 class _Reply:
