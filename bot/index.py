@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "index.lock"
+REBUILD_PAUSE = 30.0  # seconds between attempts to rebuild an index that stays broken
 
 
 def local_index_path(settings: Settings) -> Path | None:
@@ -123,3 +125,32 @@ def forget_chroma_client(path: Path) -> None:
 
     for name in ("_identifier_to_system", "_identifier_to_refcount"):
         getattr(SharedSystemClient, name, {}).pop(str(path), None)
+
+
+class Rebuilder:
+    """Rebuilds one retriever's index when it breaks; one that stays broken is tried
+    again every REBUILD_PAUSE seconds, not on every question. Not thread-safe: the
+    retriever calls it under its own lock."""
+
+    def __init__(
+        self, settings: Settings, sections: Sequence[Section], embedder: Callable[[], Embedder]
+    ) -> None:
+        self.settings = settings
+        self.sections = tuple(sections)
+        self.embedder = embedder
+        self._next_try = 0.0
+        self._failure: StoreError | None = None  # why the last attempt failed
+
+    def rebuild(self, reason: str) -> tuple[SectionStore, SyncReport]:
+        if self._failure is not None and time.monotonic() < self._next_try:
+            raise self._failure
+        self._next_try = time.monotonic() + REBUILD_PAUSE
+        log.warning("The search index broke (%s); rebuilding it.", reason)
+        try:
+            store, report = open_index(self.settings, self.sections, self.embedder, fresh=True)
+        except StoreError as error:
+            self._failure = error
+            raise
+        self._failure = None
+        log.warning("The search index is back: %s", report)
+        return store, report

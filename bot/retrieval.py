@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .errors import EmbeddingModelError, StoreError
-from .index import open_index
+from .index import Rebuilder, open_index
 from .knowledge import Section, folder_state, knowledge_version, load_sections
 from .lexicon import fold_phrases, synonym_key
 from .settings import Settings
@@ -42,7 +41,6 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 RRF_K = 60  # the constant of Cormack et al.; damps the weight of the very top ranks
 CANDIDATE_DEPTH = 20  # ranks taken from each list before fusion
 FOLLOW_UP_WEIGHT = 0.5  # "<previous question> <question>" counts half as much as the question
-REBUILD_PAUSE = 30.0  # seconds between attempts to rebuild an index that stays broken
 
 # Function words and question words; "before" and "after" are kept, since "invested
 # before" should find "Before this news".
@@ -160,10 +158,10 @@ class Retriever:
         self._store = store
         self._embedder = embedder
         self._keywords = KeywordIndex(self.sections)
-        self._settings = settings
         self._rebuild_lock = threading.Lock()
-        self._next_rebuild = 0.0  # monotonic time before which no rebuild is tried
-        self._rebuild_error: StoreError | None = None  # why the last rebuild failed
+        self._rebuilder = None
+        if settings is not None and embedder is not None:
+            self._rebuilder = Rebuilder(settings, self.sections, lambda: embedder)
 
     @classmethod
     def open(
@@ -256,26 +254,10 @@ class Retriever:
             if self._store is not broken:  # another thread has rebuilt it meanwhile
                 assert self._store is not None
                 return self._store
-            if self._settings is None:
+            if self._rebuilder is None:
                 raise StoreError(reason)
-            if time.monotonic() < self._next_rebuild and self._rebuild_error is not None:
-                raise self._rebuild_error
-            # A store that stays broken is retried now and then, not on every question.
-            self._next_rebuild = time.monotonic() + REBUILD_PAUSE
-            log.warning("The search index broke (%s); rebuilding it.", reason)
-            embedder = self._embedder
-            assert embedder is not None
-            try:
-                store, report = open_index(
-                    self._settings, self.sections, lambda: embedder, fresh=True
-                )
-            except StoreError as error:
-                self._rebuild_error = error
-                raise
-            self._rebuild_error = None
-            log.warning("The search index is back: %s", report)
-            self._store, self.sync_report = store, report
-            return store
+            self._store, self.sync_report = self._rebuilder.rebuild(reason)
+            return self._store
 
     def _passage(self, id_: str, score: float) -> Passage:
         section = self.sections_by_id[id_]
