@@ -19,8 +19,10 @@ from upstream import Upstream
 
 import bot
 from bot.backends.base import REFUSAL_PREFIX
+from bot.chat import APOLOGY, Chat
 from bot.errors import BotError, InvalidHistoryError, InvalidQuestionError
 from bot.guard import clean_text
+from bot.settings import Settings
 
 QUESTION = "How much is Amazon investing in Anthropic?"
 FIVE_BILLION = "$5 billion"
@@ -260,3 +262,21 @@ def test_claude_any_question_and_history_end_in_an_answer_or_a_clear_error(
 
 def test_a_surrogate_pair_sent_as_two_halves_becomes_its_emoji_and_a_lone_half_vanishes() -> None:
     assert clean_text("money \ud83d\udcb0, \ud800more") == "money 💰, more"
+
+
+CHAT_HISTORY = st.lists(st.fixed_dictionaries({
+    "role": st.sampled_from(["user", "assistant"]),
+    "content": st.one_of(ANY_TEXT, TEXT_PARTS, st.none(), st.integers()),
+}), max_size=8)
+
+
+@checked(80)
+@given(message=ANY_TEXT, history=CHAT_HISTORY)
+def test_the_chat_turns_any_message_and_history_into_an_answer_or_a_clear_notice(
+    message: str, history: list[dict]
+) -> None:
+    chat = Chat(Settings.from_env(backend="offline"))
+    shown = list(chat.reply(message, history, client="property"))
+
+    assert shown and all(isinstance(part, str) and part for part in shown)
+    assert APOLOGY not in shown[-1]
