@@ -117,3 +117,20 @@ def test_the_log_keeps_each_questions_length_and_timing_but_not_its_text_or_the_
     assert any(f"answered backend=claude question_chars={len(question)}" in line
                and "total_ms=" in line for line in lines)
     assert not [line for line in lines if "Zebediah" in line or FAKE_KEY in line]
+
+
+def test_behind_a_proxy_on_loopback_each_forwarded_client_has_its_own_rate_limit() -> None:
+    # nginx on the same machine (README, Deploying) connects from 127.0.0.1 and names the
+    # real client in X-Forwarded-For; the documentation-range addresses are only strings.
+    settings = Settings.from_env(backend="offline", rate_limit=1)
+    demo = build_demo(settings)
+    try:
+        url = serve(demo, settings, port=free_port(), block=False)
+        first, second = (Client(url, verbose=False, headers={"X-Forwarded-For": address})
+                         for address in ("203.0.113.1", "203.0.113.2"))
+        assert "$5 billion" in first.predict("How much is Amazon investing?", api_name="/chat")
+        assert "$5 billion" in second.predict("How much is Amazon investing?", api_name="/chat")
+        again = first.predict("What are Trainium chips?", api_name="/chat")
+    finally:
+        demo.close()
+    assert "You've asked 1 question in the last minute" in again
