@@ -174,6 +174,19 @@ def test_throttling_after_the_sdk_retries_is_rate_limited_with_bedrocks_request_
     assert len(bedrock.requests) == 2
 
 
+def test_throttling_that_asks_for_an_hours_wait_is_reported_at_once_not_slept_on(
+    bedrock: BedrockUpstream, passages: tuple[Passage, ...]
+) -> None:
+    throttled = bedrock_error(429, "ThrottlingException", "Slow down")
+    throttled.headers["retry-after"] = "3600"
+    bedrock.enqueue(throttled, throttled)
+    with pytest.raises(errors.RateLimitedError) as caught:
+        backend(max_retries=2).answer(ask(passages))
+
+    assert len(bedrock.requests) == 1  # the SDK was told not to retry into an hour's wait
+    assert caught.value.retry_after == 3600
+
+
 def test_refused_aws_credentials_point_at_aws_settings_not_the_anthropic_key(
     bedrock: BedrockUpstream, passages: tuple[Passage, ...]
 ) -> None:

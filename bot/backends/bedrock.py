@@ -70,7 +70,7 @@ class BedrockBackend(ClaudeBackend):
                 api_key=token,
                 timeout=self.settings.timeout,
                 max_retries=self.settings.max_retries,
-                http_client=http_client,
+                http_client=self._http_client(http_client),
             )
         except ValueError as error:  # the SDK found no region anywhere
             raise errors.MissingAWSCredentialsError("AWS region") from error

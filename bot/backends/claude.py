@@ -58,16 +58,20 @@ class ClaudeBackend(Backend):
         """The SDK client; the base URL is left to the SDK, which honours ANTHROPIC_BASE_URL."""
         if not self.settings.api_key:
             raise errors.MissingAPIKeyError(self.name)
-        if http_client is None:
-            http_client = anthropic.DefaultHttpxClient(timeout=self.settings.timeout)
-        limit = min(self.settings.timeout, waits.MAX_RETRY_WAIT)
-        http_client.event_hooks["response"].append(waits.refuse_long_waits(limit))
         return anthropic.Anthropic(
             api_key=self.settings.api_key,
             timeout=self.settings.timeout,
             max_retries=self.settings.max_retries,
-            http_client=http_client,
+            http_client=self._http_client(http_client),
         )
+
+    def _http_client(self, http_client: httpx2.Client | None) -> httpx2.Client:
+        """The HTTP client the SDK sends through, told to give up on waits nobody sits out."""
+        if http_client is None:
+            http_client = anthropic.DefaultHttpxClient(timeout=self.settings.timeout)
+        limit = min(self.settings.timeout, waits.MAX_RETRY_WAIT)
+        http_client.event_hooks["response"].append(waits.refuse_long_waits(limit))
+        return http_client
 
     def stream(self, request: AnswerRequest) -> Iterator[Answer]:
         reply = _Reply(sent_passages(request.passages))
