@@ -5,7 +5,9 @@ vectors always come from `bot.embedding.Embedder`. Each section is stored as one
 vector for the whole section (headings included) plus one per sentence, and a query
 scores a section by its best vector. `SectionStore.sync` re-embeds only the sections
 whose content changed, so a restart with an unchanged folder does not touch the
-model at all.
+model at all. A small local collection is also held in memory (`bot.dense`) and
+searched there, exactly, instead of through a Chroma query; with a Chroma server every
+question goes to the server, so an outage or a lost collection is noticed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from chromadb.errors import NotFoundError
 from filelock import FileLock, Timeout
 
 from .chroma_client import ensure_data_dir, open_client, server_url
+from .dense import IN_MEMORY_LIMIT, DenseIndex, section_of
 from .errors import BotError, KnowledgeError, StoreError
 from .knowledge import Section, knowledge_version
 from .settings import Settings
@@ -93,6 +96,7 @@ class SectionStore:
         self._remote = location is not None
         self._client = client
         self._lock_path = lock_path
+        self._dense: DenseIndex | None = None  # set by sync when the collection is small
         try:
             self._collection = self._open_collection()
             self._size = self._collection.count()
@@ -143,6 +147,11 @@ class SectionStore:
     def size(self) -> int:
         """Vectors stored (more than sections: each sentence has one too)."""
         return self._size
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether queries are answered from the in-memory copy rather than by Chroma."""
+        return self._dense is not None
 
     @property
     def knowledge_version(self) -> str | None:
@@ -216,6 +225,8 @@ class SectionStore:
             if metadata != {"knowledge_version": version, "layout": LAYOUT}:
                 self._collection.modify(metadata={"knowledge_version": version, "layout": LAYOUT})
             self._size = self._collection.count()
+            small = not self._remote and self._size <= IN_MEMORY_LIMIT
+            self._dense = self._read_vectors() if small else None
         except BotError:
             raise
         except Exception as error:
@@ -227,6 +238,10 @@ class SectionStore:
         return SyncReport(
             embedded=len(changed), unchanged=len(wanted) - len(changed), deleted=len(gone)
         )
+
+    def _read_vectors(self) -> DenseIndex:
+        stored = self._collection.get(include=["embeddings"])
+        return DenseIndex(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32))
 
     def _add(self, batch: list[Section], model: Embedder) -> None:
         ids: list[str] = []
@@ -252,7 +267,9 @@ class SectionStore:
     def query_many(
         self, vectors: Sequence[np.ndarray], k: int
     ) -> list[list[tuple[str, float]]]:
-        """`query` for several vectors in one round trip to Chroma."""
+        """`query` for several vectors at once."""
+        if (dense := self._dense) is not None:
+            return dense.search_many(vectors, k)
         n = min(k * QUERY_FANOUT, self._size)
         if n <= 0 or k <= 0 or not len(vectors):
             return [[] for _ in vectors]
@@ -280,6 +297,6 @@ class SectionStore:
             best: dict[str, float] = {}
             for record_id, distance in zip(record_ids, distances, strict=True):
                 # Nearest first, so the first record of a section is its best.
-                best.setdefault(record_id.rsplit("#", 1)[0], 1.0 - float(distance))
+                best.setdefault(section_of(record_id), 1.0 - float(distance))
             rankings.append(list(best.items())[:k])
         return rankings

@@ -18,7 +18,7 @@ import pytest
 
 from bot.embedding import Embedder
 from bot.errors import KnowledgeError, StoreError
-from bot.knowledge import Section, knowledge_version
+from bot.knowledge import Section, knowledge_version, load_sections
 from bot.settings import Settings
 from bot.store import (
     SectionStore,
@@ -330,3 +330,40 @@ def test_with_chroma_host_set_the_index_lives_on_the_server(
     assert again.sync(SECTIONS, no_model).unchanged == 4
     assert again.query(recorder.embed_query("What are Trainium chips?"), 1)[0][0] == SECTIONS[1].id
     assert not (tmp_path / "data" / "chroma").exists()
+
+
+ARTICLE_QUESTIONS = [
+    "How much is Amazon investing?",
+    "What are Trainium chips?",
+    "how much power capacity",
+    "who created ChatGPT",
+    "What did analysts think of the deal?",
+    "whats a good recipe for banana bread",
+]
+
+
+def test_the_in_memory_copy_ranks_sections_exactly_as_a_chroma_query_does(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    sections = load_sections(Path(__file__).resolve().parent.parent / "knowledge")
+    synced = SectionStore.open(settings)
+    synced.sync(sections, lambda: recorder)
+    # Opened without a sync, a store has no copy and asks Chroma.
+    chroma = SectionStore.open(settings, client=open_client(settings))
+    assert synced.in_memory and not chroma.in_memory
+    vectors = list(recorder.embed(ARTICLE_QUESTIONS))
+    k = len(sections)  # Chroma's fan-out then reaches every vector: a full ranking
+    for ours, theirs in zip(synced.query_many(vectors, k), chroma.query_many(vectors, k),
+                            strict=True):
+        assert [id_ for id_, _ in ours] == [id_ for id_, _ in theirs]
+        assert [s for _, s in ours] == pytest.approx([s for _, s in theirs], abs=1e-5)
+
+
+def test_a_collection_too_big_to_hold_is_searched_by_chroma(
+    settings: Settings, recorder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.store.IN_MEMORY_LIMIT", 3)
+    store = SectionStore.open(settings)
+    store.sync(SECTIONS, lambda: recorder)
+    assert not store.in_memory
+    assert store.query(recorder.embed_query("What are Trainium chips?"), 1)[0][0] == SECTIONS[1].id
