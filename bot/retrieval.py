@@ -14,6 +14,7 @@ from a shared Chroma server is rebuilt (under the sync lock) and the search retr
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -22,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
-import numpy as np
 
+from .dense import top_indices
 from .embedding import Embedder
 from .errors import EmbeddingModelError, StoreError
 from .index import Rebuilder, open_index
@@ -108,9 +109,8 @@ class KeywordIndex:
         if not token_ids:
             return []
         scores = self._bm25.get_scores_from_ids(token_ids)
-        # Stable sort: equal scores keep document order.
-        order = np.argsort(-scores, kind="stable")[:depth]
-        return [self._ids[i] for i in order if scores[i] > 0]
+        # Equal scores keep document order; the top only, since sorting 100k scores is slow.
+        return [self._ids[i] for i in top_indices(scores, depth) if scores[i] > 0]
 
 
 def fuse(rankings: Sequence[tuple[Sequence[str], float]], k: int = RRF_K) -> dict[str, float]:
@@ -278,6 +278,7 @@ _retrievers: dict[tuple[object, ...], Retriever] = {}
 _retrievers_lock = threading.Lock()
 
 
+@functools.lru_cache(maxsize=64)  # resolving paths costs system calls on every question
 def _key(settings: Settings) -> tuple[object, ...]:
     return (
         Path(settings.knowledge_dir).expanduser().resolve(),
