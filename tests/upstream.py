@@ -46,6 +46,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # lower-case names
     body: Any
+    received: float = 0.0  # time.perf_counter() when the whole request had arrived
 
 
 class Upstream:
@@ -232,13 +233,15 @@ def _handler_for(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            received = time.perf_counter()
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode("utf-8", "replace")
             with upstream._lock:
                 upstream.requests.append(RecordedRequest(
-                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                    received))
             if self.path.split("?")[0] != "/v1/messages":
                 self._send_json(404, {"type": "error", "error": {
                     "type": "not_found_error", "message": f"no route {self.path}"}}, {})
