@@ -43,6 +43,7 @@ UPSERT_BATCH = 16  # sections per upsert, and per step of the progress report
 QUERY_FANOUT = 8  # vectors fetched per wanted section, since a section has several
 # Stored with the collection; a change of what is embedded re-embeds everything.
 LAYOUT = "all-MiniLM-L6-v2/section+sentences/1"
+SECTION_LAYOUT = "all-MiniLM-L6-v2/section/1"  # half the tokens to embed, a fifth the vectors
 Progress = Callable[[int, int], None]  # (sections embedded so far, sections to embed)
 LOCK_TIMEOUT = 300.0  # seconds; embedding the whole article takes a few
 
@@ -58,12 +59,14 @@ def embedded_text(section: Section) -> str:
     return " > ".join(section.heading_path) + "\n" + section.text
 
 
-def vector_texts(section: Section) -> list[str]:
-    """The whole section, then each of its sentences on its own.
+def vector_texts(section: Section, per_sentence: bool = True) -> list[str]:
+    """The whole section, then (if `per_sentence`) each of its sentences on its own.
 
     A question usually asks for one fact; a sentence vector matches it more sharply
     than the vector of a long section, where the fact is averaged with the rest.
     """
+    if not per_sentence:
+        return [embedded_text(section)]
     sentences = [section.text[a:b] for a, b in sentence_spans(section.text)]
     return [embedded_text(section), *(sentences if len(sentences) > 1 else [])]
 
@@ -89,8 +92,12 @@ class SectionStore:
         lock_path: Path,
         location: str | None = None,
         files: Path | None = None,
+        *,
+        per_sentence: bool = True,
     ) -> None:
         self.name = name
+        self.per_sentence = per_sentence  # a vector per sentence besides the section's
+        self.layout = LAYOUT if per_sentence else SECTION_LAYOUT
         self.location = location or name  # the server's URL, for messages
         self.files = files  # the local database file; None for a server or an unknown place
         self._remote = location is not None
@@ -114,13 +121,16 @@ class SectionStore:
         )
 
     @classmethod
-    def open(cls, settings: Settings, client: ClientAPI | None = None) -> SectionStore:
+    def open(
+        cls, settings: Settings, client: ClientAPI | None = None, *, per_sentence: bool = True
+    ) -> SectionStore:
         client = client if client is not None else open_client(settings)
         name = collection_name(settings.knowledge_dir)
         folder = ensure_data_dir(settings)
         where = server_url(settings)
         files = folder / "chroma" / "chroma.sqlite3" if where is None else None
-        return cls(client, name, folder / f"{name}.sync.lock", where, files)
+        return cls(client, name, folder / f"{name}.sync.lock", where, files,
+                   per_sentence=per_sentence)
 
     def present(self) -> bool:
         """False once the local index files have been deleted under this store."""
@@ -199,7 +209,7 @@ class SectionStore:
             # Reopened under the lock: the metadata another process wrote is cached stale.
             self._collection = self._open_collection()
             metadata = self._collection.metadata or {}
-            force = force or metadata.get("layout") != LAYOUT
+            force = force or metadata.get("layout") != self.layout
             stored = self._collection.get(include=["metadatas"])
             records: dict[str, list[str]] = {}  # section id -> its record ids
             hashes: dict[str, object] = {}
@@ -222,8 +232,8 @@ class SectionStore:
                     self._add(changed[start : start + UPSERT_BATCH], model)
                 if progress is not None:
                     progress(len(changed), len(changed))
-            if metadata != {"knowledge_version": version, "layout": LAYOUT}:
-                self._collection.modify(metadata={"knowledge_version": version, "layout": LAYOUT})
+            if metadata != (stamp := {"knowledge_version": version, "layout": self.layout}):
+                self._collection.modify(metadata=stamp)
             self._size = self._collection.count()
             small = not self._remote and self._size <= IN_MEMORY_LIMIT
             self._dense = self._read_vectors() if small else None
@@ -248,7 +258,7 @@ class SectionStore:
         texts: list[str] = []
         metadatas: list[dict[str, Any]] = []
         for section in batch:
-            for n, text in enumerate(vector_texts(section)):
+            for n, text in enumerate(vector_texts(section, self.per_sentence)):
                 ids.append(f"{section.id}#{n}")
                 texts.append(text)
                 metadatas.append({"section_id": section.id, "content_hash": section.content_hash})

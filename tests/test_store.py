@@ -367,3 +367,18 @@ def test_a_collection_too_big_to_hold_is_searched_by_chroma(
     store.sync(SECTIONS, lambda: recorder)
     assert not store.in_memory
     assert store.query(recorder.embed_query("What are Trainium chips?"), 1)[0][0] == SECTIONS[1].id
+
+
+def test_one_vector_per_section_embeds_each_section_once_and_a_layout_change_re_embeds(
+    settings: Settings, recorder: RecordingEmbedder
+) -> None:
+    long_section = section("long", ("Reaction",), "Analysts cheered. Investors were calm.")
+    sections = [*SECTIONS, long_section]
+    whole = SectionStore.open(settings, per_sentence=False)
+    assert whole.sync(sections, lambda: recorder).embedded == 5
+    assert sorted(recorder.texts) == sorted(embedded_text(s) for s in sections)
+    assert whole.size == 5
+    assert whole.query(recorder.embed_query("Were investors calm?"), 1)[0][0] == long_section.id
+    per_sentence = SectionStore.open(settings, client=open_client(settings))
+    assert per_sentence.sync(sections, lambda: recorder).embedded == 5
+    assert per_sentence.size == 5 + 2
