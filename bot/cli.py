@@ -1,4 +1,4 @@
-"""The command line: `python -m bot ask "question"`, `python -m bot index`, `python -m bot eval`.
+"""The command line: `python -m bot ask "question"`, and `index`, `eval` and `bench`.
 
 Errors the user can fix are printed as one line on stderr with exit code 2;
 nothing the user does ends in a traceback.
@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from .bench import add_arguments as add_bench_arguments
+from .bench import run_command as run_bench
 from .errors import BotError
 from .evaluation import add_arguments as add_eval_arguments
 from .evaluation import run_command as run_eval
@@ -115,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score retrieval and answers on the eval set")
     add_eval_arguments(evaluate)
     evaluate.set_defaults(run=run_eval)
+
+    bench = commands.add_parser("bench", help="measure speed: retrieval, indexing, start, scale")
+    add_bench_arguments(bench)
+    bench.set_defaults(run=run_bench)
     return parser
 
 

@@ -1,0 +1,225 @@
+"""The start-up and Claude parts of `python -m bot bench`.
+
+Start-up runs each command in a fresh process from this checkout and times it from
+spawn to exit (or, for the app, to its page answering), with the process's peak
+resident memory. The way to Claude is timed in this process against the tests'
+loopback stand-in of the Messages API: from the `answer()` call to the request having
+arrived there, which is all of the bot's own work before Claude could start.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from .bench import interleave, median, ms, p95
+from .settings import PROJECT_ROOT, reset_settings
+
+STAND_IN = PROJECT_ROOT / "tests" / "upstream.py"
+QUESTION = "How much is Amazon investing in Anthropic?"
+HEAVY = ("gradio", "chromadb", "anthropic", "onnxruntime", "bm25s", "numpy")
+IMPORT_PROBE = f"import sys, bot; print([m for m in {HEAVY!r} if m in sys.modules])"
+PEAK_MARK = "bench-peak-rss-kb="
+# Runs `-m module`, `path.py` or `-c code` and writes its peak RSS to stderr at exit. The
+# child must read its own: a forked child's ru_maxrss counts the parent's memory too.
+LAUNCHER = f"""
+import atexit, runpy, sys
+def peak():
+    try:
+        lines = open('/proc/self/status').read().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        if line.startswith('VmHWM:'):
+            sys.stderr.write('\\n{PEAK_MARK}' + line.split()[1] + '\\n')
+atexit.register(peak)
+kind, target, sys.argv = sys.argv[1], sys.argv[2], sys.argv[2:]
+if kind == '-c':
+    exec(compile(target, '<probe>', 'exec'), {{'__name__': '__main__'}})
+elif kind == '-m':
+    runpy.run_module(target, run_name='__main__', alter_sys=True)
+else:
+    runpy.run_path(target, run_name='__main__')
+"""
+
+
+def load_stand_in() -> ModuleType | None:
+    """tests/upstream.py, when this is a checkout of the repository."""
+    if not STAND_IN.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("bench_upstream", STAND_IN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def environment(**changes: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
+    reset_settings()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_settings()
+
+
+def claude_request(questions: Sequence[str], forward: Callable[[str], object]) -> str:
+    """The bot's own work before Claude: `answer()` called to request arrived, interleaved
+    with a bare forward and `bot.retrieve()` on the same questions."""
+    from . import retrieve
+    from .answering import answer, reset_backends
+
+    title = "## The way to Claude (loopback stand-in of the Messages API)\n"
+    stand_in = load_stand_in()
+    if stand_in is None:
+        return f"{title}\nSkipped: {STAND_IN} is not in this checkout.\n"
+    delays: list[float] = []
+    with stand_in.Upstream() as upstream, environment(
+        ANTHROPIC_BASE_URL=upstream.base_url, ANTHROPIC_API_KEY="bench-not-a-key",
+        BOT_BACKEND="claude",
+    ):
+        reset_backends()
+        answer("Warm-up: is the client ready?")  # creates the SDK client; not counted
+
+        def to_claude(question: str) -> None:
+            before = len(upstream.requests)
+            started = time.perf_counter()
+            answer(question)
+            delays.append(upstream.requests[before].received - started)
+
+        samples = interleave(questions, {"bare": forward, "retrieve": retrieve,
+                                         "claude": to_claude})
+    reset_backends()
+    rest = median(delays) - median(samples["retrieve"])
+    return "\n".join([
+        f"{title}\n{len(questions)} distinct questions, interleaved.\n",
+        "| | median ms | p95 ms |", "|---|---:|---:|",
+        f"| `answer()` called → request arrived (target < 10 ms) | {ms(median(delays))} "
+        f"| {ms(p95(delays))} |",
+        f"| `bot.retrieve()` alone | {ms(median(samples['retrieve']))} "
+        f"| {ms(p95(samples['retrieve']))} |",
+        f"| bare model forward alone | {ms(median(samples['bare']))} "
+        f"| {ms(p95(samples['bare']))} |",
+        f"| the rest: guard, prompt, SDK, loopback (difference of medians) | {ms(rest)} | |",
+        "",
+    ])
+
+
+def child(args: Sequence[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Seconds from spawn to exit, peak RSS in MB, and stdout of `python <args>`, where
+    args start with `-m module`, `-c code` or `path.py`."""
+    kind = args[0] if args[0] in ("-m", "-c") else "path"
+    target = list(args) if kind == "path" else list(args[1:])
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", LAUNCHER, kind, *target], cwd=PROJECT_ROOT,
+                          env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"python {' '.join(args)} failed: {done.stderr[-2000:]}")
+    peaks = [line for line in done.stderr.splitlines() if line.startswith(PEAK_MARK)]
+    peak = int(peaks[-1][len(PEAK_MARK):]) / 1024 if peaks else float("nan")
+    return seconds, peak, done.stdout
+
+
+def start_up(scratch: Path, questions: Sequence[str], rounds: int) -> str:
+    env = {**os.environ, "BOT_DATA_DIR": str(scratch / "start"), "PYTHONUNBUFFERED": "1"}
+    env.pop("BOT_BACKEND", None)
+    ask = ["-m", "bot", "ask", "--no-stream", QUESTION]
+    probe = [child(["-c", IMPORT_PROBE], env) for _ in range(rounds)]
+    heavy = ast.literal_eval(probe[0][2].strip())
+    rows = [("`python -c 'import bot'`", median(p[0] for p in probe), max(p[1] for p in probe))]
+    first = child([*ask, "--backend", "offline"], env)
+    rows.append(("`python -m bot ask` offline, first run: indexes the article", *first[:2]))
+    again = [child([*ask, "--backend", "offline"], env) for _ in range(rounds)]
+    rows.append(("`python -m bot ask` offline, index on disk",
+                 median(a[0] for a in again), max(a[1] for a in again)))
+    stand_in = load_stand_in()
+    if stand_in is not None:
+        with stand_in.Upstream() as upstream:
+            claude_env = {**env, "ANTHROPIC_BASE_URL": upstream.base_url,
+                          "ANTHROPIC_API_KEY": "bench-not-a-key"}
+            runs = [child([*ask, "--backend", "claude"], claude_env) for _ in range(rounds)]
+        rows.append(("`python -m bot ask` Claude (stand-in), index on disk",
+                     median(r[0] for r in runs), max(r[1] for r in runs)))
+    rows.extend(app_rows(env, questions[:5]))
+    loaded = f"loads {', '.join(heavy)}" if heavy else f"loads none of {', '.join(HEAVY)}"
+    return "\n".join([
+        f"## Start-up (fresh processes; median of {rounds}, peak RSS the highest)\n",
+        "| command | seconds | peak RSS MB |", "|---|---:|---:|",
+        *(f"| {label} | {seconds:.2f} | {rss:.0f} |" for label, seconds, rss in rows), "",
+        f"`import bot` {loaded}.\n",
+    ])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as page:
+            return bool(page.status == 200)
+    except OSError:
+        return False
+
+
+def app_rows(env: dict[str, str], questions: Sequence[str]) -> list[tuple[str, float, float]]:
+    """`python app.py` until its page answers, then after answering a few questions."""
+    if not (PROJECT_ROOT / "app.py").is_file():
+        return []
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT,
+                           env={**env, "GRADIO_SERVER_PORT": str(port)},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if app.poll() is not None:
+                raise RuntimeError("app.py exited before serving its page")
+            if _answers(url):
+                break
+            time.sleep(0.05)
+        rows = [("`python app.py` until its page answers", time.perf_counter() - started,
+                 _peak_rss_mb(app.pid))]
+        try:
+            from gradio_client import Client
+        except ImportError:
+            return rows
+        client = Client(url, verbose=False)
+        asked = time.perf_counter()
+        for question in questions:
+            client.predict(question, api_name="/chat")
+        rows.append((f"the app after {len(questions)} answers (seconds per answer)",
+                     (time.perf_counter() - asked) / len(questions), _peak_rss_mb(app.pid)))
+        return rows
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
