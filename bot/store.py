@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UPSERT_BATCH = 16  # sections per upsert, and per step of the progress report
+# Records read per `get`: Chroma's local store asks SQLite about all of them in one
+# statement, which SQLite refuses past 32766 (an index of ~6k sections with sentences).
+READ_PAGE = 10_000
 QUERY_FANOUT = 8  # vectors fetched per wanted section, since a section has several
 # Stored with the collection; a change of what is embedded re-embeds everything.
 LAYOUT = "all-MiniLM-L6-v2/section+sentences/1"
@@ -210,10 +213,9 @@ class SectionStore:
             self._collection = self._open_collection()
             metadata = self._collection.metadata or {}
             force = force or metadata.get("layout") != self.layout
-            stored = self._collection.get(include=["metadatas"])
             records: dict[str, list[str]] = {}  # section id -> its record ids
             hashes: dict[str, object] = {}
-            for record_id, meta in zip(stored["ids"], stored["metadatas"] or [], strict=False):
+            for record_id, meta in self._stored_metadata():
                 section_id = str((meta or {}).get("section_id", record_id))
                 records.setdefault(section_id, []).append(record_id)
                 hashes[section_id] = (meta or {}).get("content_hash")
@@ -248,6 +250,16 @@ class SectionStore:
         return SyncReport(
             embedded=len(changed), unchanged=len(wanted) - len(changed), deleted=len(gone)
         )
+
+    def _stored_metadata(self) -> Iterator[tuple[str, Mapping[str, Any] | None]]:
+        """(record id, metadata) of every record, a page at a time."""
+        offset = 0
+        while True:
+            page = self._collection.get(include=["metadatas"], limit=READ_PAGE, offset=offset)
+            yield from zip(page["ids"], page["metadatas"] or [], strict=False)
+            if len(page["ids"]) < READ_PAGE:
+                return
+            offset += READ_PAGE
 
     def _read_vectors(self) -> DenseIndex:
         stored = self._collection.get(include=["embeddings"])

@@ -382,3 +382,48 @@ def test_one_vector_per_section_embeds_each_section_once_and_a_layout_change_re_
     per_sentence = SectionStore.open(settings, client=open_client(settings))
     assert per_sentence.sync(sections, lambda: recorder).embedded == 5
     assert per_sentence.size == 5 + 2
+
+
+def test_records_are_read_a_page_at_a_time_and_none_is_missed(
+    settings: Settings, recorder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.store.READ_PAGE", 3)
+    long_section = section("long", ("Reaction",), "Analysts cheered. Investors were calm.")
+    sections = [*SECTIONS, long_section]
+    store = SectionStore.open(settings)
+    store.sync(sections, lambda: recorder)
+    assert store.size == 7  # three pages
+    recorder.texts.clear()
+    edited = replace(SECTIONS[0], text="Amazon is investing $6 billion.")
+    assert store.sync([edited, *sections[1:]], lambda: recorder) == SyncReport(1, 4, 0)
+    assert store.size == 7 and recorder.texts == [embedded_text(edited)]
+    reopened = SectionStore.open(settings, client=open_client(settings))
+    assert reopened.sync([edited, *sections[1:]], no_model) == SyncReport(0, 5, 0)
+
+
+class UnitVectors(Embedder):
+    """For tests where only the number of vectors matters: short random unit vectors (the
+    store takes any dimension, and Chroma indexes short ones fast), no model."""
+
+    def __init__(self) -> None:
+        self.random = np.random.default_rng(5)
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        vectors = self.random.standard_normal((len(texts), 8)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.slow
+def test_an_index_of_more_records_than_sqlite_takes_in_one_statement_reopens(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.synthetic import synthetic_sections
+
+    monkeypatch.setattr("bot.store.UPSERT_BATCH", 900)  # fewer round trips, same records
+    sections = synthetic_sections(6200)
+    store = SectionStore.open(settings)
+    assert store.sync(sections, UnitVectors).embedded == 6200
+    assert store.size > 32766
+    reopened = SectionStore.open(settings, client=open_client(settings))
+    assert reopened.sync(sections, no_model) == SyncReport(0, 6200, 0)
+    assert reopened.sync(sections[:6000], no_model) == SyncReport(0, 6000, 200)
