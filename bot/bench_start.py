@@ -30,8 +30,8 @@ QUESTION = "How much is Amazon investing in Anthropic?"
 HEAVY = ("gradio", "chromadb", "anthropic", "onnxruntime", "bm25s", "numpy")
 IMPORT_PROBE = f"import sys, bot; print([m for m in {HEAVY!r} if m in sys.modules])"
 PEAK_MARK = "bench-peak-rss-kb="
-# Runs `-m module`, `path.py` or `-c code` and writes its peak RSS to stderr at exit. The
-# child must read its own: a forked child's ru_maxrss counts the parent's memory too.
+# Runs `-m module` or `-c code` and writes its peak RSS to stderr at exit. The child
+# must read its own: a forked child's ru_maxrss counts the parent's memory too.
 LAUNCHER = f"""
 import atexit, runpy, sys
 def peak():
@@ -46,10 +46,8 @@ atexit.register(peak)
 kind, target, sys.argv = sys.argv[1], sys.argv[2], sys.argv[2:]
 if kind == '-c':
     exec(compile(target, '<probe>', 'exec'), {{'__name__': '__main__'}})
-elif kind == '-m':
-    runpy.run_module(target, run_name='__main__', alter_sys=True)
 else:
-    runpy.run_path(target, run_name='__main__')
+    runpy.run_module(target, run_name='__main__', alter_sys=True)
 """
 
 
@@ -125,11 +123,11 @@ def claude_request(questions: Sequence[str], forward: Callable[[str], object]) -
 
 def child(args: Sequence[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Seconds from spawn to exit, peak RSS in MB, and stdout of `python <args>`, where
-    args start with `-m module`, `-c code` or `path.py`."""
-    kind = args[0] if args[0] in ("-m", "-c") else "path"
-    target = list(args) if kind == "path" else list(args[1:])
+    args start with `-m module` or `-c code`."""
+    if args[0] not in ("-m", "-c"):
+        raise ValueError("child() runs `-m module ...` or `-c code ...`")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", LAUNCHER, kind, *target], cwd=PROJECT_ROOT,
+    done = subprocess.run([sys.executable, "-c", LAUNCHER, *args], cwd=PROJECT_ROOT,
                           env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
