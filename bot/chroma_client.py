@@ -1,10 +1,11 @@
 """Opens Chroma: a client of the server at CHROMA_HOST, else an embedded store in
-BOT_DATA_DIR, with errors that name the setting to fix."""
+BOT_DATA_DIR, with errors that name the setting to fix; reads a collection whole."""
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +17,14 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import GetResult, Include
 
 # Chroma fails when several threads create clients at once, so creation is serialised.
 _client_lock = threading.Lock()
+# Records read per `get`: Chroma's local store asks SQLite about all of them in one
+# statement, which SQLite refuses past 32766 (an index of ~6k sections with sentences).
+READ_PAGE = 10_000
 
 
 def _chroma_settings() -> ChromaSettings:
@@ -93,3 +99,22 @@ def ensure_data_dir(settings: Settings) -> Path:
             location=str(folder),
         ) from error
     return folder
+
+
+def read_pages(collection: Collection, include: Include) -> Iterator[GetResult]:
+    """Every record of `collection`, one page of READ_PAGE records at a time."""
+    offset = 0
+    while True:
+        page = collection.get(include=include, limit=READ_PAGE, offset=offset)
+        yield page
+        if len(page["ids"]) < READ_PAGE:
+            return
+        offset += READ_PAGE
+
+
+def file_stamp(path: Path | None) -> tuple[int, int] | None:
+    """Size and modification time of a file; None when there is none."""
+    try:
+        return None if path is None else (path.stat().st_size, path.stat().st_mtime_ns)
+    except OSError:
+        return None

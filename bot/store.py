@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ import numpy as np
 from chromadb.errors import NotFoundError
 from filelock import FileLock, Timeout
 
-from .chroma_client import ensure_data_dir, open_client, server_url
+from .chroma_client import ensure_data_dir, file_stamp, open_client, read_pages, server_url
 from .dense import IN_MEMORY_LIMIT, DenseIndex, section_of
 from .errors import BotError, KnowledgeError, StoreError
 from .knowledge import Section, knowledge_version
@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UPSERT_BATCH = 16  # sections per upsert, and per step of the progress report
-# Records read per `get`: Chroma's local store asks SQLite about all of them in one
-# statement, which SQLite refuses past 32766 (an index of ~6k sections with sentences).
-READ_PAGE = 10_000
 QUERY_FANOUT = 8  # vectors fetched per wanted section, since a section has several
 # Stored with the collection; a change of what is embedded re-embeds everything.
 LAYOUT = "all-MiniLM-L6-v2/section+sentences/1"
@@ -107,6 +104,7 @@ class SectionStore:
         self._client = client
         self._lock_path = lock_path
         self._dense: DenseIndex | None = None  # set by sync when the collection is small
+        self._stamp: tuple[int, int] | None = None  # the database file as `_dense` saw it
         try:
             self._collection = self._open_collection()
             self._size = self._collection.count()
@@ -215,10 +213,11 @@ class SectionStore:
             force = force or metadata.get("layout") != self.layout
             records: dict[str, list[str]] = {}  # section id -> its record ids
             hashes: dict[str, object] = {}
-            for record_id, meta in self._stored_metadata():
-                section_id = str((meta or {}).get("section_id", record_id))
-                records.setdefault(section_id, []).append(record_id)
-                hashes[section_id] = (meta or {}).get("content_hash")
+            for page in read_pages(self._collection, ["metadatas"]):  # type: ignore[list-item]
+                for record_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
+                    section_id = str((meta or {}).get("section_id", record_id))
+                    records.setdefault(section_id, []).append(record_id)
+                    hashes[section_id] = (meta or {}).get("content_hash")
             changed = [
                 s for id_, s in wanted.items() if force or hashes.get(id_) != s.content_hash
             ]
@@ -239,6 +238,7 @@ class SectionStore:
             self._size = self._collection.count()
             small = not self._remote and self._size <= IN_MEMORY_LIMIT
             self._dense = self._read_vectors() if small else None
+            self._stamp = file_stamp(self.files)
         except BotError:
             raise
         except Exception as error:
@@ -251,18 +251,8 @@ class SectionStore:
             embedded=len(changed), unchanged=len(wanted) - len(changed), deleted=len(gone)
         )
 
-    def _stored_metadata(self) -> Iterator[tuple[str, Mapping[str, Any] | None]]:
-        """(record id, metadata) of every record, a page at a time."""
-        offset = 0
-        while True:
-            page = self._collection.get(include=["metadatas"], limit=READ_PAGE, offset=offset)
-            yield from zip(page["ids"], page["metadatas"] or [], strict=False)
-            if len(page["ids"]) < READ_PAGE:
-                return
-            offset += READ_PAGE
-
     def _read_vectors(self) -> DenseIndex:
-        stored = self._collection.get(include=["embeddings"])
+        stored = self._collection.get(include=["embeddings"])  # fewer than READ_PAGE
         return DenseIndex(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32))
 
     def _add(self, batch: list[Section], model: Embedder) -> None:
@@ -291,7 +281,11 @@ class SectionStore:
     ) -> list[list[tuple[str, float]]]:
         """`query` for several vectors at once."""
         if (dense := self._dense) is not None:
-            return dense.search_many(vectors, k)
+            if file_stamp(self.files) == self._stamp:
+                return dense.search_many(vectors, k)
+            # The database changed under us (another process, or damage): the copy may be
+            # stale, so Chroma answers from now on, and says so if the index is broken.
+            self._dense = None
         n = min(k * QUERY_FANOUT, self._size)
         if n <= 0 or k <= 0 or not len(vectors):
             return [[] for _ in vectors]
