@@ -114,7 +114,10 @@ def read_pages(collection: Collection, include: Include) -> Iterator[GetResult]:
 
 def file_stamp(path: Path | None) -> tuple[int, int] | None:
     """Size and modification time of a file; None when there is none."""
+    if path is None:
+        return None
     try:
-        return None if path is None else (path.stat().st_size, path.stat().st_mtime_ns)
+        status = path.stat()
     except OSError:
         return None
+    return status.st_size, status.st_mtime_ns
