@@ -4,9 +4,6 @@ what was removed, and finds the nearest sections by cosine similarity."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -15,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chroma_server import ChromaServer
 
 from bot.embedding import Embedder
 from bot.errors import KnowledgeError, StoreError
@@ -289,28 +287,8 @@ def test_an_unreachable_chroma_server_is_a_store_error_naming_the_setting() -> N
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     """A real Chroma server on a free loopback port, stopped after the test."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(tmp_path / "srv")]
-    server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as attempt:
-                if attempt.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the Chroma server did not start within 30 s")
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with ChromaServer(tmp_path / "srv") as server:
+        yield server.port
 
 
 @pytest.mark.slow
