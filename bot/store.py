@@ -235,10 +235,7 @@ class SectionStore:
                     progress(len(changed), len(changed))
             if metadata != (stamp := {"knowledge_version": version, "layout": self.layout}):
                 self._collection.modify(metadata=stamp)
-            self._size = self._collection.count()
-            small = not self._remote and self._size <= IN_MEMORY_LIMIT
-            self._dense = self._read_vectors() if small else None
-            self._stamp = file_stamp(self.files)
+            self._dense = self._copy()
         except BotError:
             raise
         except Exception as error:
@@ -251,7 +248,12 @@ class SectionStore:
             embedded=len(changed), unchanged=len(wanted) - len(changed), deleted=len(gone)
         )
 
-    def _read_vectors(self) -> DenseIndex:
+    def _copy(self) -> DenseIndex | None:
+        """The collection's vectors in memory, if it is local and small enough."""
+        self._stamp = file_stamp(self.files)
+        self._size = self._collection.count()
+        if self._remote or self._size > IN_MEMORY_LIMIT:
+            return None
         stored = self._collection.get(include=["embeddings"])  # fewer than READ_PAGE
         return DenseIndex(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32))
 
@@ -280,23 +282,21 @@ class SectionStore:
         self, vectors: Sequence[np.ndarray], k: int
     ) -> list[list[tuple[str, float]]]:
         """`query` for several vectors at once."""
-        if (dense := self._dense) is not None:
-            if file_stamp(self.files) == self._stamp:
-                return dense.search_many(vectors, k)
-            # The database changed under us (another process, or damage): the copy may be
-            # stale, so Chroma answers from now on, and says so if the index is broken.
-            self._dense = None
-        n = min(k * QUERY_FANOUT, self._size)
-        if n <= 0 or k <= 0 or not len(vectors):
-            return [[] for _ in vectors]
+        result = None
         try:
-            # Distances only: fetching metadata would cost more than the search itself,
-            # and the record id already names its section.
-            result = self._collection.query(
-                query_embeddings=[np.asarray(v, dtype=np.float32) for v in vectors],
-                n_results=n,
-                include=["distances"],
-            )
+            if self._dense is not None and file_stamp(self.files) != self._stamp:
+                # The database changed under us: another process or collection wrote to it,
+                # or it was damaged. Reading our vectors again fails if it is broken.
+                self._dense = self._copy()
+            dense, n = self._dense, min(k * QUERY_FANOUT, self._size)
+            if dense is None and n > 0 and k > 0 and len(vectors):
+                # Distances only: fetching metadata would cost more than the search itself,
+                # and the record id already names its section.
+                result = self._collection.query(
+                    query_embeddings=[np.asarray(v, dtype=np.float32) for v in vectors],
+                    n_results=n,
+                    include=["distances"],
+                )
         except NotFoundError as error:
             raise MissingCollectionError(
                 f"The Chroma collection {self.name} is gone from {self.location} ({error}).",
@@ -308,6 +308,10 @@ class SectionStore:
                 f"The search in {where} failed ({type(error).__name__}: {error}).",
                 location=self.location,
             ) from error
+        if dense is not None:
+            return dense.search_many(vectors, k)
+        if result is None:
+            return [[] for _ in vectors]
         rankings = []
         for record_ids, distances in zip(result["ids"], result["distances"] or [], strict=True):
             best: dict[str, float] = {}

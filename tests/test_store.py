@@ -407,17 +407,16 @@ def test_an_index_of_more_records_than_sqlite_takes_in_one_statement_reopens(
     assert reopened.sync(sections[:6000], no_model) == SyncReport(0, 6000, 200)
 
 
-def test_a_copy_in_memory_gives_way_to_chroma_once_another_store_changes_the_index(
+def test_a_copy_in_memory_is_read_again_once_another_store_changes_the_index(
     settings: Settings, recorder: RecordingEmbedder
 ) -> None:
     first = SectionStore.open(settings)
     first.sync(SECTIONS, lambda: recorder)
-    assert first.in_memory
     other = SectionStore.open(settings, client=open_client(settings))  # as another process
     edited = replace(SECTIONS[2], text="Anthropic will secure up to 7 gigawatts of power.")
     other.sync([*SECTIONS[:2], edited, SECTIONS[3]], lambda: recorder)
     vector = recorder.embed_query("7 gigawatts of power")
     (best_id, similarity), = first.query(vector, 1)
-    assert not first.in_memory
+    assert first.in_memory
     assert best_id == edited.id
     assert similarity == pytest.approx(other.query(vector, 1)[0][1], abs=1e-5)
