@@ -201,7 +201,9 @@ def chroma_default_query(settings: Settings, embedder: Embedder) -> Callable[[st
     sections = get_retriever(settings).sections
     ids = [f"{s.id}#{n}" for s in sections for n, _ in enumerate(vector_texts(s))]
     texts = [text for s in sections for text in vector_texts(s)]
-    collection = open_client(settings).get_or_create_collection(
+    # A folder of its own: a write to the bot's database makes it re-read its vectors.
+    client = open_client(settings.with_changes(data_dir=Path(settings.data_dir) / "default"))
+    collection = client.get_or_create_collection(
         "bench-chroma-default", embedding_function=function,  # type: ignore[arg-type]
         configuration={"hnsw": {"space": "cosine"}})
     collection.upsert(ids=ids, documents=texts, embeddings=embedder.embed(texts))
@@ -219,25 +221,33 @@ def article_retrieval(settings: Settings, questions: Sequence[str]) -> ArticleRe
     forward("warm up")
     chroma = chroma_default_query(settings, embedder)
     chroma("warm up")
-    samples = interleave(questions, {
-        "bare": forward, "retrieve": retrieve, "chroma": chroma,
-    })
-    bare, ours, theirs = (median(samples[name]) for name in ("bare", "retrieve", "chroma"))
-    paired = median(r / b for r, b in zip(samples["retrieve"], samples["bare"], strict=True))
-    rows = [
-        ("bare model forward, question's own length", "bare", bare),
-        ("`bot.retrieve()`: embed + Chroma store + BM25 + fusion", "retrieve", ours),
-        ("Chroma's default query path: its embedding function + query", "chroma", theirs),
-    ]
+    # Two rotations: Chroma's 256-token passes leave threads and caches that slow whatever
+    # runs next, so the floor is compared without them, and Chroma with them.
+    pair = interleave(questions, {"bare": forward, "retrieve": retrieve})
+    three = interleave(questions, {"bare": forward, "retrieve": retrieve, "chroma": chroma})
+    bare, ours = median(pair["bare"]), median(pair["retrieve"])
+    paired = median(r / b for r, b in zip(pair["retrieve"], pair["bare"], strict=True))
+    faster = median(three["chroma"]) / median(three["retrieve"])
+    def row(label: str, alone: list[float] | None, mixed: list[float]) -> str:
+        first = (f"{ms(median(alone))} | {ms(p95(alone))} | {median(alone) / bare:.2f}"
+                 if alone else "— | — | —")
+        last = f"{ms(median(mixed))} | {median(mixed) / median(three['bare']):.2f}"
+        return f"| {label} | {first} | {last} |"
+
     lines = [
-        f"## Retrieval on the article ({len(questions)} distinct questions, interleaved)\n",
-        "| path | median ms | p95 ms | × bare forward |", "|---|---:|---:|---:|",
-        *(f"| {label} | {ms(m)} | {ms(p95(samples[key]))} | {m / bare:.2f} |"
-          for label, key, m in rows),
+        f"## Retrieval on the article ({len(questions)} distinct questions, interleaved; "
+        "each asked once per rotation, and nothing on the way caches a result)\n",
+        "| path | median ms | p95 ms | × bare forward | with Chroma's path in the rotation: "
+        "median ms | × bare forward |", "|---|---:|---:|---:|---:|---:|",
+        row("bare model forward, question's own length", pair["bare"], three["bare"]),
+        row("`bot.retrieve()`: embed + Chroma store + BM25 + fusion", pair["retrieve"],
+            three["retrieve"]),
+        row("Chroma's default query path: its embedding function + query", None,
+            three["chroma"]),
         "",
         f"`bot.retrieve()` is {ours / bare:.2f}× a bare forward (median of per-question ratios "
-        f"{paired:.2f}×; target ≤ 1.25×) and {theirs / ours:.1f}× faster than Chroma's "
-        "default query path (target ≥ 9×).\n",
+        f"{paired:.2f}×; target ≤ 1.25×), and Chroma's default query path takes {faster:.1f}× "
+        "as long as `bot.retrieve()` in the same rotation (target ≥ 9×).\n",
     ]
     return ArticleRetrieval("\n".join(lines), forward)
 
