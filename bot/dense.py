@@ -3,9 +3,10 @@
 A Chroma query costs a few milliseconds however small the collection, most of it
 handing the query between Chroma's threads; the model's forward pass for a question
 costs about as much. For a knowledge base of a few thousand vectors one matrix
-product in numpy takes well under a millisecond, so `SectionStore` keeps this copy
-(read back from Chroma after each sync, so Chroma stays the store of record) and asks
-Chroma itself only for collections too big to hold.
+product in numpy takes well under a millisecond, so `SectionStore` keeps this copy of
+a small local collection (read back from Chroma after each sync, and again whenever
+the database file changes, so Chroma stays the store of record). A collection too big
+to hold, or one on a Chroma server, is searched by Chroma on every question.
 """
 
 from __future__ import annotations
