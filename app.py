@@ -7,7 +7,7 @@ the page and its /chat endpoint are built in bot.webapp around bot.chat.
 import logging
 
 from bot.errors import BotError
-from bot.webapp import build_demo, serve
+from bot.presentation.webapp import build_demo, serve
 
 try:
     demo = build_demo()

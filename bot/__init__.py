@@ -1,24 +1,31 @@
-"""A grounded FAQ bot for one news article: Amazon's new investment in Anthropic.
+"""A grounded FAQ bot: answers questions from the documents of a knowledge folder,
+citing the exact sentences it quotes.
 
     from bot import answer
     print(answer("How much is Amazon investing in Anthropic?").text)
+
+The pipeline runs in stages, one subpackage each: `knowledge` (documents into
+sections) → `store` (their vectors in Chroma) → `retrieval` (hybrid search) →
+`answering` (guard, pipeline, backends) → `presentation` (chat turn, web page);
+`measurement` (eval, bench) sits off the serving path.
 
 Importing `bot` is cheap: the embedding model, Chroma and the Anthropic SDK are
 loaded on the first call that needs them, and gradio never.
 """
 
-from .answering import answer, get_backend, retrieve, stream_answer
-from .backends.base import AnswerRequest, Backend
+from .answering import AnswerRequest, Backend, answer, get_backend, retrieve, stream_answer
 from .errors import (
     AuthenticationError,
     BadRequestError,
     BotError,
     ConfigurationError,
     EmbeddingModelError,
+    InvalidArgumentError,
     InvalidHistoryError,
     InvalidQuestionError,
     KnowledgeError,
     MissingAPIKeyError,
+    MissingAWSCredentialsError,
     OverloadedError,
     RateLimitedError,
     StoreError,
@@ -38,10 +45,12 @@ __all__ = [
     "Citation",
     "ConfigurationError",
     "EmbeddingModelError",
+    "InvalidArgumentError",
     "InvalidHistoryError",
     "InvalidQuestionError",
     "KnowledgeError",
     "MissingAPIKeyError",
+    "MissingAWSCredentialsError",
     "OverloadedError",
     "Passage",
     "RateLimitedError",

@@ -1,4 +1,4 @@
-"""The command line: `python -m bot ask "question"`, and `index`, `eval` and `bench`.
+"""The command line, `faq-bot` (or `python -m bot`): `ask`, `index`, `eval` and `bench`.
 
 Errors the user can fix are printed as one line on stderr with exit code 2;
 nothing the user does ends in a traceback.
@@ -13,11 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from .bench import add_arguments as add_bench_arguments
-from .bench import run_command as run_bench
 from .errors import BotError
-from .evaluation import add_arguments as add_eval_arguments
-from .evaluation import run_command as run_eval
 from .types import Answer
 
 
@@ -41,18 +37,20 @@ def format_answer(answer: Answer) -> str:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from .answering import stream_answer
+    from .answering import get_backend, stream_answer
 
+    backend = get_backend(args.backend)
+    stream = args.stream and backend.can_stream
     shown = ""
     final: Answer | None = None
-    for final in stream_answer(args.question, backend=args.backend):
+    for final in stream_answer(args.question, backend=backend):
         # Stream the text as it grows, then print the whole formatted answer.
-        if args.stream and final.text.startswith(shown):
+        if stream and final.text.startswith(shown):
             sys.stdout.write(final.text[len(shown) :])
             sys.stdout.flush()
             shown = final.text
     assert final is not None
-    if args.stream:
+    if stream:
         sys.stdout.write("\n\n")
         print(format_answer(final).split("\n", 1)[1].lstrip("\n"))
     else:
@@ -95,13 +93,15 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    from .answering import NAMES
+
+    parser = argparse.ArgumentParser(prog="faq-bot", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ask = commands.add_parser("ask", help="answer one question about the article")
     ask.add_argument("question")
-    ask.add_argument("--backend", choices=["auto", "claude", "offline", "bedrock"])
+    ask.add_argument("--backend", choices=NAMES)
     ask.add_argument(
         "--no-stream",
         dest="stream",
@@ -114,13 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="start the index over")
     index.set_defaults(run=_index)
 
-    evaluate = commands.add_parser("eval", help="score retrieval and answers on the eval set")
-    add_eval_arguments(evaluate)
-    evaluate.set_defaults(run=run_eval)
+    # Measurement is loaded only for its own commands' options, never to answer.
+    from .measurement import bench, evaluation
 
-    bench = commands.add_parser("bench", help="measure speed: retrieval, indexing, start, scale")
-    add_bench_arguments(bench)
-    bench.set_defaults(run=run_bench)
+    evaluate = commands.add_parser("eval", help="score retrieval and answers on the eval set")
+    evaluation.add_arguments(evaluate)
+    evaluate.set_defaults(run=evaluation.run_command)
+
+    timing = commands.add_parser("bench", help="measure speed: retrieval, indexing, start, scale")
+    bench.add_arguments(timing)
+    timing.set_defaults(run=bench.run_command)
     return parser
 
 

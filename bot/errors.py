@@ -9,6 +9,7 @@ The tree::
     │   └── EmbeddingModelError   the embedding model files cannot be found or loaded
     ├── InvalidQuestionError      empty, too long, or unusable question
     ├── InvalidHistoryError       history entries of the wrong shape or role
+    ├── InvalidArgumentError      an argument given in code has the wrong type or value
     ├── KnowledgeError            the knowledge folder is missing, empty or unreadable
     ├── StoreError                the vector store cannot be opened, written or reached
     └── UpstreamError             Claude could not produce an answer
@@ -18,25 +19,38 @@ The tree::
         ├── UpstreamUnavailableError  connection refused or timed out
         └── BadRequestError       the API rejected the request (400/413/422)
 
-Messages never contain the API key or the Bedrock bearer token: `redact()` is
-applied to every message, and `scrub()` to the SDK exceptions chained behind them.
+Messages never contain a configured secret (the API key, the Bedrock bearer token,
+the Chroma token, the login password): every `Settings` registers its secrets here,
+`redact()` is applied to every message, and `scrub()` to the SDK exceptions chained
+behind them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
+import threading
 
 _KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
-_SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "AWS_BEARER_TOKEN_BEDROCK")
+MIN_SECRET_CHARS = 6  # shorter values would blank out ordinary words
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(secret: str | None) -> None:
+    """Redact `secret` from every text `redact` sees from now on."""
+    if secret and len(secret) >= MIN_SECRET_CHARS:
+        with _secrets_lock:
+            _secrets.add(secret)
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Remove anything that looks like an Anthropic key, the configured secrets, and `secrets`."""
+    """Remove anything that looks like an Anthropic key, the registered secrets, and `secrets`."""
     text = _KEY_PATTERN.sub("[redacted]", text)
-    for secret in (*(os.environ.get(name) for name in _SECRET_VARIABLES), *secrets):
-        if secret and len(secret) >= 8:
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in (*known, *secrets):
+        if secret and len(secret) >= MIN_SECRET_CHARS and secret in text:
             text = text.replace(secret, "[redacted]")
     return text
 
@@ -125,6 +139,14 @@ class InvalidHistoryError(BotError):
     def __init__(self, message: str, *, index: int | None = None) -> None:
         super().__init__(message)
         self.index = index
+
+
+class InvalidArgumentError(BotError, ValueError):
+    """An argument given in code cannot be used; `argument` names it."""
+
+    def __init__(self, message: str, *, argument: str) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 class KnowledgeError(BotError):

@@ -2,43 +2,53 @@
 
 Precedence, highest first:
 1. arguments passed in code (`answer(..., backend="offline")`, `Settings.from_env(overrides)`);
-2. environment variables (the names below);
+2. environment variables (the names beside each field below);
 3. the defaults written here.
 
-Settings are read when first needed and cached; `reset_settings()` forgets them
-(tests, or a process that changed its environment).
+This is the only module that reads the environment, the variables the Anthropic
+SDK and Gradio would read included (ANTHROPIC_BASE_URL, GRADIO_SERVER_NAME ...),
+so everything that changes a client is part of the settings it is cached under.
+A malformed value stops at once with a `ConfigurationError` naming the variable
+and what it accepts. Settings are read when first needed and cached;
+`reset_settings()` forgets them (tests, or a process that changed its environment).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, register_secret
 
-BACKENDS = ("auto", "claude", "offline", "bedrock")
 DEFAULT_MODEL = "claude-sonnet-5-5"
 # Bedrock's ID for Sonnet 5.5 has no "-v1:0" suffix, and on-demand calls go through an
 # inference profile; the global one is served from every region at the base price.
 DEFAULT_BEDROCK_MODEL = "global.anthropic.claude-sonnet-5-5"
+DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 CHROMA_AUTH_HEADERS = ("Authorization", "X-Chroma-Token")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_NAME = "amazon-anthropic-faq-bot"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _default_data_dir() -> Path:
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("amazon-anthropic-faq-bot", appauthor=False))
+    return Path(user_data_dir(APP_NAME, appauthor=False))
 
 
 @dataclass(frozen=True)
 class Settings:
-    backend: str = "auto"  # BOT_BACKEND
+    backend: str = "auto"  # BOT_BACKEND: auto, claude, offline or bedrock
     model: str | None = None  # BOT_MODEL; None means the backend's default
     api_key: str | None = field(default=None, repr=False)  # ANTHROPIC_API_KEY
+    anthropic_base_url: str = DEFAULT_ANTHROPIC_BASE_URL  # ANTHROPIC_BASE_URL
     timeout: float = 30.0  # BOT_TIMEOUT, seconds, handed to the SDK
     max_retries: int = 2  # BOT_MAX_RETRIES, handed to the SDK
     max_tokens: int = 1024  # BOT_MAX_TOKENS, Claude's answer length cap
@@ -56,81 +66,73 @@ class Settings:
     concurrency: int = 16  # BOT_CONCURRENCY, chat answers produced side by side
     auth: str | None = field(default=None, repr=False)  # BOT_AUTH, "user:password"
     rate_limit: int = 0  # BOT_RATE_LIMIT, questions per minute per client; 0 = off
+    server_name: str = "127.0.0.1"  # GRADIO_SERVER_NAME, where the app listens
+    server_port: int = 7860  # GRADIO_SERVER_PORT
     aws_region: str | None = None  # AWS_REGION, else AWS_DEFAULT_REGION
     aws_bearer_token: str | None = field(default=None, repr=False)  # AWS_BEARER_TOKEN_BEDROCK
+    bedrock_base_url: str | None = None  # ANTHROPIC_BEDROCK_BASE_URL; None: the region's
+
+    def __post_init__(self) -> None:
+        # Whoever wrote a text that reaches a reader (an SDK error, an upstream that
+        # echoes a header, Claude itself), a configured secret is redacted from it.
+        for secret in (self.api_key, self.aws_bearer_token, self.chroma_auth_token):
+            register_secret(secret)
+        if self.auth:
+            register_secret(self.auth.partition(":")[2])
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from `env` (default `os.environ`), then apply `overrides`."""
-        env = dict(os.environ if env is None else env)
+        reader = _Reader(os.environ if env is None else env)
         values: dict[str, Any] = {}
-
-        def text(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
-        def number(name: str, kind: type, low: float) -> Any:
-            raw = text(name)
-            if raw is None:
-                return None
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ConfigurationError(
-                    f"{name}={raw!r} is not a valid {kind.__name__}; unset it or give a number.",
-                    setting=name,
-                ) from None
-            if value < low:
-                raise ConfigurationError(f"{name} must be at least {low}.", setting=name)
-            return value
-
-        if (backend := text("BOT_BACKEND")) is not None:
-            values["backend"] = backend.lower()
         for attr, name in (
+            ("backend", "BOT_BACKEND"),
             ("model", "BOT_MODEL"),
             ("api_key", "ANTHROPIC_API_KEY"),
+            ("anthropic_base_url", "ANTHROPIC_BASE_URL"),
             ("chroma_host", "CHROMA_HOST"),
             ("chroma_auth_token", "CHROMA_AUTH_TOKEN"),
             ("chroma_auth_header", "CHROMA_AUTH_HEADER"),
             ("auth", "BOT_AUTH"),
+            ("server_name", "GRADIO_SERVER_NAME"),
+            ("aws_region", "AWS_REGION"),
             ("aws_bearer_token", "AWS_BEARER_TOKEN_BEDROCK"),
+            ("bedrock_base_url", "ANTHROPIC_BEDROCK_BASE_URL"),
         ):
-            if (value := text(name)) is not None:
-                values[attr] = value
-        if (region := text("AWS_REGION") or text("AWS_DEFAULT_REGION")) is not None:
-            values["aws_region"] = region
-        for attr, name, kind, low in (
-            ("timeout", "BOT_TIMEOUT", float, 0.1),
-            ("max_retries", "BOT_MAX_RETRIES", int, 0),
-            ("max_tokens", "BOT_MAX_TOKENS", int, 16),
-            ("max_question_chars", "BOT_MAX_QUESTION_CHARS", int, 1),
-            ("history_token_budget", "BOT_HISTORY_TOKENS", int, 0),
-            ("top_k", "BOT_TOP_K", int, 1),
-            ("chroma_port", "CHROMA_PORT", int, 1),
-            ("concurrency", "BOT_CONCURRENCY", int, 1),
-            ("rate_limit", "BOT_RATE_LIMIT", int, 0),
+            values[attr] = reader.text(name)
+        values["aws_region"] = values["aws_region"] or reader.text("AWS_DEFAULT_REGION")
+        values["timeout"] = reader.number("BOT_TIMEOUT", float, 0.1, 3600.0)
+        for attr, name, low, high in (
+            ("max_retries", "BOT_MAX_RETRIES", 0, 10),
+            ("max_tokens", "BOT_MAX_TOKENS", 16, 128_000),
+            ("max_question_chars", "BOT_MAX_QUESTION_CHARS", 1, 100_000),
+            ("history_token_budget", "BOT_HISTORY_TOKENS", 0, 200_000),
+            ("top_k", "BOT_TOP_K", 1, 50),
+            ("chroma_port", "CHROMA_PORT", 1, 65535),
+            ("concurrency", "BOT_CONCURRENCY", 1, 1000),
+            ("rate_limit", "BOT_RATE_LIMIT", 0, 100_000),
+            ("server_port", "GRADIO_SERVER_PORT", 1, 65535),
         ):
-            if (value := number(name, kind, low)) is not None:
-                values[attr] = value
+            values[attr] = reader.number(name, int, low, high)
         for attr, name in (
             ("knowledge_dir", "BOT_KNOWLEDGE_DIR"),
             ("data_dir", "BOT_DATA_DIR"),
             ("embedding_model_dir", "BOT_EMBEDDING_MODEL_DIR"),
         ):
-            if (value := text(name)) is not None:
-                values[attr] = Path(value).expanduser()
-        if (ssl := text("CHROMA_SSL")) is not None:
-            values["chroma_ssl"] = ssl.lower() in ("1", "true", "yes", "on")
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls(**values)
+            values[attr] = reader.path(name)
+        values["chroma_ssl"] = reader.flag("CHROMA_SSL")
+        values.update(overrides)
+        settings = cls(**{k: v for k, v in values.items() if v is not None})
         settings.check()
         return settings
 
     def check(self) -> None:
-        if self.backend not in BACKENDS:
+        """ConfigurationError naming the first setting whose value cannot work."""
+        if not (isinstance(self.timeout, (int, float)) and math.isfinite(self.timeout)
+                and self.timeout > 0):
             raise ConfigurationError(
-                f"BOT_BACKEND={self.backend!r} is not one of {', '.join(BACKENDS)}.",
-                setting="BOT_BACKEND",
+                f"BOT_TIMEOUT={self.timeout!r} must be a finite number of seconds above 0.",
+                setting="BOT_TIMEOUT",
             )
         if self.chroma_auth_header.lower() not in (h.lower() for h in CHROMA_AUTH_HEADERS):
             raise ConfigurationError(
@@ -138,18 +140,68 @@ class Settings:
                 f"{', '.join(CHROMA_AUTH_HEADERS)}.",
                 setting="CHROMA_AUTH_HEADER",
             )
-        if self.auth is not None and ":" not in self.auth:
-            raise ConfigurationError("BOT_AUTH must look like user:password.", setting="BOT_AUTH")
-
-    def resolved_backend(self) -> str:
-        """`auto` becomes `claude` when a key is set, `offline` otherwise; Bedrock is
-        only ever chosen by name, since AWS credentials may be ambient (an instance role)."""
-        if self.backend == "auto":
-            return "claude" if self.api_key else "offline"
-        return self.backend
+        if self.auth is not None:
+            user, colon, password = self.auth.partition(":")
+            if not (colon and user.strip() and password):
+                raise ConfigurationError(
+                    "BOT_AUTH must look like user:password, with both parts non-empty.",
+                    setting="BOT_AUTH",
+                )
+        if not self.anthropic_base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"ANTHROPIC_BASE_URL={self.anthropic_base_url!r} must start with http:// "
+                "or https://.",
+                setting="ANTHROPIC_BASE_URL",
+            )
 
     def with_changes(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        changed = replace(self, **changes)
+        changed.check()
+        return changed
+
+
+class _Reader:
+    """Reads one kind of value from the environment, or says in one line what is wrong."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def text(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def number(self, name: str, kind: Callable[[str], Any], low: float, high: float) -> Any:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        what = "whole number" if kind is int else "number"
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or not low <= value <= high:
+            raise ConfigurationError(
+                f"{name}={raw!r} is not valid: give a {what} from {low:g} to {high:g}, "
+                "or unset it.",
+                setting=name,
+            )
+        return value
+
+    def path(self, name: str) -> Path | None:
+        raw = self.text(name)
+        return Path(raw).expanduser() if raw is not None else None
+
+    def flag(self, name: str) -> bool | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ConfigurationError(
+            f"{name}={raw!r} is not valid: give true or false (or 1 or 0).", setting=name
+        )
 
 
 _lock = threading.Lock()

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import ClassVar
 
-from bot.backends.base import AnswerRequest, Backend
+from bot.answering import AnswerRequest, Backend
 from bot.errors import BotError
 from bot.types import Answer
 

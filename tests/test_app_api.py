@@ -19,12 +19,10 @@ from gradio_client import Client
 from upstream import Upstream
 
 from bot import retrieve
-from bot.backends.base import AnswerRequest
-from bot.chat import Chat
+from bot.answering import AnswerRequest
 from bot.errors import ConfigurationError
-from bot.settings import Settings
-from bot.types import Answer
-from bot.webapp import (
+from bot.presentation import Chat
+from bot.presentation.webapp import (
     OFFLINE_STATUS,
     backend_status,
     bind_warning,
@@ -35,6 +33,8 @@ from bot.webapp import (
     serve,
     warm_up,
 )
+from bot.settings import Settings
+from bot.types import Answer
 
 pytestmark = pytest.mark.filterwarnings(
     # gradio's queue statistics use pandas options that pandas 3 deprecates
@@ -287,7 +287,7 @@ def test_the_page_warns_when_search_falls_back_to_keywords(tmp_path: Path) -> No
 
 
 def test_gradio_analytics_are_off_unless_asked_for() -> None:
-    code = "import bot.webapp, gradio; print(gradio.Blocks().analytics_enabled)"
+    code = "import bot.presentation.webapp, gradio; print(gradio.Blocks().analytics_enabled)"
     env = {k: v for k, v in os.environ.items() if k != "GRADIO_ANALYTICS_ENABLED"}
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
@@ -314,7 +314,9 @@ def test_serving_beyond_loopback_without_a_login_warns() -> None:
     assert bind_warning("::1", None) is None
 
 
-def test_bot_auth_without_a_password_is_refused() -> None:
+@pytest.mark.parametrize("value", ["user:", ":pw", "nocolon", " :pw"])
+def test_bot_auth_without_a_user_or_a_password_is_refused(value: str) -> None:
     assert parse_auth("user:pa:ss") == ("user", "pa:ss")
-    with pytest.raises(ConfigurationError, match="user:password"):
-        parse_auth("user:")
+    with pytest.raises(ConfigurationError, match="user:password") as caught:
+        Settings.from_env({"BOT_AUTH": value})
+    assert caught.value.setting == "BOT_AUTH"

@@ -18,10 +18,9 @@ from stand_in import forget_configuration, point_at
 from upstream import Upstream
 
 import bot
-from bot.backends.base import REFUSAL_PREFIX
-from bot.chat import APOLOGY, Chat
+from bot.answering import REFUSAL_PREFIX, clean_text
 from bot.errors import BotError, InvalidHistoryError, InvalidQuestionError
-from bot.guard import clean_text
+from bot.presentation import APOLOGY, Chat
 from bot.settings import Settings
 
 QUESTION = "How much is Amazon investing in Anthropic?"

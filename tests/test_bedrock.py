@@ -23,10 +23,8 @@ from test_claude_backend import ARTICLE, FIVE, HAPPENED, NUMBERS, TWENTY, cited_
 from upstream import Reply, Upstream, answer_events, search_result_citation
 
 from bot import errors
-from bot.answering import answer, reset_backends
-from bot.backends.base import AnswerRequest
-from bot.backends.bedrock import BedrockBackend
-from bot.backends.claude import ClaudeBackend
+from bot.answering import AnswerRequest, answer, reset_backends
+from bot.answering.backends.claude import BedrockBackend, ClaudeBackend
 from bot.settings import DEFAULT_BEDROCK_MODEL, Settings, reset_settings
 from bot.types import Answer, Passage
 
@@ -89,8 +87,8 @@ def test_a_bedrock_answer_streams_snapshot_for_snapshot_as_the_anthropic_api_doe
     with Upstream() as api:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
         api.enqueue(Reply(events=cited_answer()))
-        direct = ClaudeBackend(Settings(backend="claude", api_key="k" * 12, model=MODEL,
-                                        max_retries=0)).stream(ask(passages))
+        direct = ClaudeBackend(Settings.from_env(backend="claude", api_key="k" * 12,
+                                                 model=MODEL, max_retries=0)).stream(ask(passages))
         on_api = list(direct)
 
     def seen(snapshots: list[Answer]) -> list[tuple]:

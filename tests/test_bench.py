@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.bench import article_questions, interleave
-from bot.synthetic import synthetic_questions, synthetic_sections
-from bot.text import sentence_spans
+from bot.knowledge import sentence_spans
+from bot import get_settings
+from bot.measurement.bench import article_questions
+from bot.measurement.timing import interleave
+from bot.measurement.synthetic import synthetic_questions, synthetic_sections
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,9 +38,9 @@ def test_synthetic_questions_are_distinct() -> None:
 
 
 def test_the_article_questions_come_from_the_eval_set_without_repeats() -> None:
-    questions = article_questions(1000)
+    questions = article_questions(get_settings(), 1000)
     assert len(questions) == len(set(questions)) > 50
-    assert article_questions(5) == questions[:5]
+    assert article_questions(get_settings(), 5) == questions[:5]
 
 
 def test_interleaving_times_every_item_with_every_timer_in_changing_orders() -> None:

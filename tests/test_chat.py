@@ -12,8 +12,9 @@ from fakes import FakeBackend
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.backends.base import AnswerRequest, Backend
-from bot.chat import (
+from bot.answering import AnswerRequest, Backend
+from bot.errors import OverloadedError
+from bot.presentation import (
     APOLOGY,
     Chat,
     RateLimiter,
@@ -23,7 +24,6 @@ from bot.chat import (
     plain_answer,
     render_answer,
 )
-from bot.errors import OverloadedError
 from bot.settings import Settings
 from bot.types import Answer, Citation, Passage, Turn
 
@@ -171,7 +171,7 @@ def test_an_unexpected_error_is_logged_with_its_traceback_and_shown_as_an_apolog
             yield  # pragma: no cover
 
     chat = Chat(Settings(backend="offline"), answerer=BackendAnswerer(Broken()))
-    with caplog.at_level(logging.ERROR, logger="bot.chat"):
+    with caplog.at_level(logging.ERROR, logger="bot.presentation"):
         (message,) = chat.reply("How much?", [], "host:a")
     assert APOLOGY in message
     assert "Traceback" not in message and key not in message
@@ -261,7 +261,7 @@ def test_typed_markup_is_escaped_for_display() -> None:
 
 
 def test_importing_bot_does_not_import_gradio() -> None:
-    code = "import sys, bot, bot.chat; print('gradio' in sys.modules)"
+    code = "import sys, bot, bot.presentation; print('gradio' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -23,9 +23,13 @@ from upstream import (
 )
 
 from bot import errors
-from bot.backends.base import AnswerRequest
-from bot.backends.claude import UNCITED_WARNING, ClaudeBackend
-from bot.prompt import SYSTEM_PROMPT, build_messages
+from bot.answering import AnswerRequest
+from bot.answering.backends.claude import (
+    SYSTEM_PROMPT,
+    UNCITED_WARNING,
+    ClaudeBackend,
+    build_messages,
+)
 from bot.settings import Settings
 from bot.types import Answer, Passage, Turn
 
@@ -76,8 +80,8 @@ def api(upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> Upstream:
 
 
 def backend(max_retries: int = 0, timeout: float = 5.0, **changes: object) -> ClaudeBackend:
-    settings = Settings(backend="claude", api_key=KEY, model=MODEL, timeout=timeout,
-                        max_retries=max_retries, max_tokens=300).with_changes(**changes)
+    settings = Settings.from_env(backend="claude", api_key=KEY, model=MODEL, timeout=timeout,
+                                 max_retries=max_retries, max_tokens=300, **changes)
     return ClaudeBackend(settings)
 
 
@@ -349,7 +353,7 @@ def test_citations_that_do_not_match_what_was_sent_are_dropped_and_logged(
         search_result_citation(HAPPENED, FIVE, start=2, end=9),  # past the last sentence
     ]
     api.enqueue(Reply(events=answer_events([("Amazon is investing $50 billion.", wrong)])))
-    with caplog.at_level(logging.WARNING, logger="bot.backends.claude"):
+    with caplog.at_level(logging.WARNING, logger="bot.answering.backends.claude"):
         final = backend().answer(ask(passages))
 
     assert final.citations == () and "[" not in final.text

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dense import DenseIndex, top_indices
+from bot.store import DenseIndex, top_indices
 
 
 def unit(*values: float) -> np.ndarray:

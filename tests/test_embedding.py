@@ -12,11 +12,10 @@ import pytest
 from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 from tokenizers import Encoding
 
-from bot.embedding import Embedder, resolve_model_dir
 from bot.errors import EmbeddingModelError
 from bot.knowledge import load_sections
 from bot.settings import Settings
-from bot.store import vector_texts
+from bot.store import Embedder, resolve_model_dir, vector_texts
 
 SENTENCES = [
     "How much money is Amazon investing in Anthropic?",

@@ -12,7 +12,8 @@ from upstream import Upstream
 
 from bot import Citation, get_settings
 from bot.cli import main
-from bot.evaluation import (
+from bot.knowledge import load_sections
+from bot.measurement.evaluation import (
     EVAL_FILE,
     TARGETS,
     Outcome,
@@ -23,7 +24,6 @@ from bot.evaluation import (
     missing_facts,
     verbatim,
 )
-from bot.knowledge import load_sections
 
 
 @pytest.fixture(scope="module")
@@ -121,15 +121,15 @@ def test_the_eval_command_compares_dense_bm25_and_hybrid_and_writes_every_outcom
 
 
 def test_a_claude_eval_runs_through_the_real_sdk_and_counts_every_calls_tokens(
-    upstream: Upstream, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    upstream: Upstream, tmp_path: Path
 ) -> None:
     # The stand-in quotes the first sentence of the first passage it is sent, cited.
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", upstream.base_url)
     questions = tmp_path / "questions.jsonl"
     rows = [json.loads(line) for line in EVAL_FILE.read_text("utf-8").splitlines()]
     chosen = [row for row in rows if row["id"] in ("a01", "f01")]
     questions.write_text("\n".join(json.dumps(row) for row in chosen), encoding="utf-8")
-    settings = get_settings().with_changes(api_key="sk-ant-test", model="claude-sonnet-test")
+    settings = get_settings().with_changes(api_key="sk-ant-test", model="claude-sonnet-test",
+                                           anthropic_base_url=upstream.base_url)
     numbers, outcomes = evaluate("claude", "hybrid", settings, questions)
     assert len(upstream.requests) == 3  # a01, and both turns of f01
     assert [o.id for o in outcomes] == ["a01", "f01"]

@@ -21,8 +21,8 @@ from upstream import Upstream, error_reply
 
 import bot
 from bot.errors import AuthenticationError
+from bot.presentation.webapp import build_demo, serve
 from bot.settings import Settings
-from bot.webapp import build_demo, serve
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")
 OFFLINE = {"BOT_BACKEND": "offline"}

@@ -31,7 +31,7 @@ from upstream import (
 
 import bot
 from bot import errors
-from bot.chat import APOLOGY, NOTICE
+from bot.presentation import APOLOGY, NOTICE
 
 KEY = FAKE_KEY
 QUESTION = "How much is Amazon investing in Anthropic?"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answering import clean_text, looks_like_injection, validate_history, validate_question
 from bot.errors import InvalidHistoryError, InvalidQuestionError
-from bot.guard import clean_text, looks_like_injection, validate_history, validate_question
 from bot.settings import Settings
 from bot.types import Turn
 

@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.embedding import Embedder
 from bot.errors import StoreError
 from bot.knowledge import knowledge_version, load_sections
 from bot.retrieval import Retriever, get_retriever, previous_question, reset_retrievers
 from bot.settings import Settings
-from bot.store import SectionStore
+from bot.store import Embedder, SectionStore
 from bot.types import Turn
 
 ROOT = Path(__file__).resolve().parent.parent

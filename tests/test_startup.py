@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 import bot
-from bot import store
-from bot.embedding import Embedder
 from bot.retrieval import KeywordIndex, reset_retrievers
+from bot.store import Embedder, SectionStore
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("gradio", "chromadb", "anthropic", "onnxruntime", "bm25s", "numpy")
@@ -44,14 +43,14 @@ def test_only_the_first_question_loads_the_model_opens_chroma_and_builds_bm25(
 ) -> None:
     counts: Counter[str] = Counter()
     count_calls(monkeypatch, Embedder, "from_settings", counts)
-    count_calls(monkeypatch, store, "open_client", counts)
+    count_calls(monkeypatch, SectionStore, "open", counts)
     count_calls(monkeypatch, KeywordIndex, "__init__", counts)
     reset_retrievers()
     try:
         bot.retrieve("How much is Amazon investing?")
-        assert counts == {"from_settings": 1, "open_client": 1, "__init__": 1}
+        assert counts == {"from_settings": 1, "open": 1, "__init__": 1}
         for question in ("What are Trainium chips?", "Who created ChatGPT?", "What is Claude?"):
             assert bot.retrieve(question)
-        assert counts == {"from_settings": 1, "open_client": 1, "__init__": 1}
+        assert counts == {"from_settings": 1, "open": 1, "__init__": 1}
     finally:
         reset_retrievers()

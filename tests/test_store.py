@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from chroma_server import ChromaServer
 
-from bot.embedding import Embedder
 from bot.errors import KnowledgeError, StoreError
 from bot.knowledge import Section, knowledge_version, load_sections
 from bot.settings import Settings
 from bot.store import (
+    Embedder,
     SectionStore,
     SyncReport,
     collection_name,
@@ -340,7 +340,7 @@ def test_the_in_memory_copy_ranks_sections_exactly_as_a_chroma_query_does(
 def test_a_collection_too_big_to_hold_is_searched_by_chroma(
     settings: Settings, recorder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.store.IN_MEMORY_LIMIT", 3)
+    monkeypatch.setattr("bot.store.collection.IN_MEMORY_LIMIT", 3)
     store = SectionStore.open(settings)
     store.sync(SECTIONS, lambda: recorder)
     assert not store.in_memory
@@ -365,7 +365,7 @@ def test_one_vector_per_section_embeds_each_section_once_and_a_layout_change_re_
 def test_records_are_read_a_page_at_a_time_and_none_is_missed(
     settings: Settings, recorder: RecordingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.chroma_client.READ_PAGE", 3)
+    monkeypatch.setattr("bot.store.chroma.READ_PAGE", 3)
     long_section = section("long", ("Reaction",), "Analysts cheered. Investors were calm.")
     sections = [*SECTIONS, long_section]
     store = SectionStore.open(settings)
@@ -395,9 +395,9 @@ class UnitVectors(Embedder):
 def test_an_index_of_more_records_than_sqlite_takes_in_one_statement_reopens(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.synthetic import synthetic_sections
+    from bot.measurement.synthetic import synthetic_sections
 
-    monkeypatch.setattr("bot.store.UPSERT_BATCH", 900)  # fewer round trips, same records
+    monkeypatch.setattr("bot.store.collection.UPSERT_BATCH", 900)  # fewer round trips, same records
     sections = synthetic_sections(6200)
     store = SectionStore.open(settings)
     assert store.sync(sections, UnitVectors).embedded == 6200

@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..guard import looks_like_injection, previous_user_question
-from ..lexicon import (
+from ...knowledge.text import sentence_spans, stem, words
+from ...retrieval.lexicon import (
     ANAPHORS,
     ANSWER_TYPES,
     GENERIC,
@@ -34,8 +34,8 @@ from ..lexicon import (
     only_vaguely,
     terms,
 )
-from ..text import sentence_spans, stem, words
-from ..types import Answer, Citation, Passage
+from ...types import Answer, Citation, Passage
+from ..guard import looks_like_injection, previous_user_question
 from .base import REFUSAL_PREFIX, AnswerRequest, Backend
 
 MAX_SENTENCES = 3

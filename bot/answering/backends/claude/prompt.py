@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .backends.base import REFUSAL_PREFIX, AnswerRequest
-from .text import sentence_spans
-from .types import Passage, Turn
+from ....knowledge import sentence_spans
+from ....types import Passage, Turn
+from ..base import REFUSAL_PREFIX, AnswerRequest
 
 SYSTEM_PROMPT = f"""\
 You are a question-answering assistant for a small knowledge base of news articles, \

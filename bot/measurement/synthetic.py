@@ -1,7 +1,7 @@
 """A synthetic knowledge base of article-like sections, generated on the fly for the
 scaling benchmark (`python -m bot bench --sizes ...`); nothing here is committed data.
 
-Sections look like the article's: a heading path under a document title and three to
+Sections look like a news article's: a heading path under a document title and three to
 six sentences of business news about invented companies, with amounts, years, chips
 and power. The same seed gives the same sections; every section is different, since
 the sentences are filled in at random, so no two texts share one embedding.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from .knowledge import Section
+from ..knowledge import Section
 
 SECTIONS_PER_DOCUMENT = 12
 _PREFIXES = (
@@ -43,7 +43,7 @@ _SENTENCES = (
     "{a} is investing ${n} billion in {b}, with up to ${m} billion more if goals are met.",
     "Before this news, {a} had already put ${k} million into {b} in {year}.",
     "{b} will spend ${m} billion on {a}'s {product} over the next {years} years.",
-    "The deal gives {b} up to {gw} gigawatts of power for new {product} in {place}.",
+    "The deal gives {b} up to {gw} megawatts of power for new {product} in {place}.",
     "Many {people} were {feeling} about the agreement between {a} and {b}.",
     "{a} plans to open {count} new {product} in {place} by {year}.",
     "{b} was founded in {year} by former {a} {people} who wanted safer {product}.",
@@ -115,7 +115,7 @@ def synthetic_questions(count: int, seed: int = 11) -> list[str]:
     writer = _Writer(seed)
     asked: dict[str, None] = {}
     forms = (
-        "How much is {a} investing in {b}?", "How many gigawatts of power will {b} get?",
+        "How much is {a} investing in {b}?", "How many megawatts of power will {b} get?",
         "What did {people} think of the {a} deal?", "When was {b} founded?",
         "Where will {a} build new {product}?", "Who competes with {a} in {product}?",
         "how much will {b} spend on {a}'s cloud", "what happened between {a} and {b} in {year}",

@@ -1,7 +1,7 @@
 """The scaling part of `python -m bot bench --sizes 1000,10000,100000`.
 
 Each size runs in two fresh processes, so each one's peak memory is its own. The
-first generates that many synthetic sections (`bot.synthetic`) and indexes them from
+first generates that many synthetic sections (`synthetic`) and indexes them from
 scratch with the loaded model (batched embedding, then Chroma). The second is the
 bot serving them: it reopens the unchanged index (embedding nothing), builds the BM25
 index once, and times the retriever on distinct synthetic questions, interleaved with
@@ -17,24 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .bench import BareForward, interleave, median, ms, p95
-from .bench_start import child
-
-
-def _peak_rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+from .timing import BareForward, child, interleave, median, ms, p95, peak_rss_mb
 
 
 def _open(size: int, folder: Path, per_sentence: bool) -> tuple[Any, Any, Any, Any]:
-    from .embedding import Embedder
-    from .settings import get_settings
-    from .store import SectionStore
+    from ..settings import get_settings
+    from ..store import Embedder, SectionStore
     from .synthetic import synthetic_sections
 
     settings = get_settings().with_changes(
@@ -51,12 +39,12 @@ def index_size(size: int, folder: Path, per_sentence: bool) -> dict[str, Any]:
     started = time.perf_counter()
     report = store.sync(sections, lambda: embedder)
     return {"index_seconds": time.perf_counter() - started, "embedded": report.embedded,
-            "vectors": store.size, "index_rss_mb": _peak_rss_mb()}
+            "vectors": store.size, "index_rss_mb": peak_rss_mb()}
 
 
 def serve_size(size: int, folder: Path, per_sentence: bool, questions: int) -> dict[str, Any]:
     """Reopen the index `index_size` built and time retrieval over it."""
-    from .retrieval import CANDIDATE_DEPTH, Retriever
+    from ..retrieval import CANDIDATE_DEPTH, Retriever
     from .synthetic import synthetic_questions
 
     settings, sections, embedder, store = _open(size, folder, per_sentence)
@@ -66,7 +54,7 @@ def serve_size(size: int, folder: Path, per_sentence: bool, questions: int) -> d
     retriever = Retriever(sections, store=store, embedder=embedder, sync_report=report)
     keyword_seconds = time.perf_counter() - reopened
     retriever.retrieve("Is everything ready?")
-    serving_rss = _peak_rss_mb()
+    serving_rss = peak_rss_mb()
     asked = synthetic_questions(questions)
     forward = BareForward(embedder, [*asked, "warm up"])
     forward("warm up")

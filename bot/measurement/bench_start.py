@@ -10,7 +10,6 @@ arrived there, which is all of the bot's own work before Claude could start.
 from __future__ import annotations
 
 import ast
-import contextlib
 import importlib.util
 import os
 import socket
@@ -18,37 +17,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from .bench import interleave, median, ms, p95
-from .settings import PROJECT_ROOT, reset_settings
+from ..settings import PROJECT_ROOT, Settings
+from .timing import child, interleave, median, ms, p95, peak_rss_mb
 
 STAND_IN = PROJECT_ROOT / "tests" / "upstream.py"
-QUESTION = "How much is Amazon investing in Anthropic?"
 HEAVY = ("gradio", "chromadb", "anthropic", "onnxruntime", "bm25s", "numpy")
 IMPORT_PROBE = f"import sys, bot; print([m for m in {HEAVY!r} if m in sys.modules])"
-PEAK_MARK = "bench-peak-rss-kb="
-# Runs `-m module` or `-c code` and writes its peak RSS to stderr at exit. The child
-# must read its own: a forked child's ru_maxrss counts the parent's memory too.
-LAUNCHER = f"""
-import atexit, runpy, sys
-def peak():
-    try:
-        lines = open('/proc/self/status').read().splitlines()
-    except OSError:
-        return
-    for line in lines:
-        if line.startswith('VmHWM:'):
-            sys.stderr.write('\\n{PEAK_MARK}' + line.split()[1] + '\\n')
-atexit.register(peak)
-kind, target, sys.argv = sys.argv[1], sys.argv[2], sys.argv[2:]
-if kind == '-c':
-    exec(compile(target, '<probe>', 'exec'), {{'__name__': '__main__'}})
-else:
-    runpy.run_module(target, run_name='__main__', alter_sys=True)
-"""
 
 
 def load_stand_in() -> ModuleType | None:
@@ -63,49 +41,35 @@ def load_stand_in() -> ModuleType | None:
     return module
 
 
-@contextlib.contextmanager
-def environment(**changes: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in changes}
-    os.environ.update(changes)
-    reset_settings()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        reset_settings()
-
-
-def claude_request(questions: Sequence[str], forward: Callable[[str], object]) -> str:
+def claude_request(
+    settings: Settings, questions: Sequence[str], forward: Callable[[str], object]
+) -> str:
     """The bot's own work before Claude: `answer()` called to request arrived, interleaved
     with a bare forward and `bot.retrieve()` on the same questions."""
-    from . import retrieve
-    from .answering import answer, reset_backends
+    from ..answering import answer, get_backend, retrieve
 
     title = "## The way to Claude (loopback stand-in of the Messages API)\n"
     stand_in = load_stand_in()
     if stand_in is None:
         return f"{title}\nSkipped: {STAND_IN} is not in this checkout.\n"
     delays: list[float] = []
-    with stand_in.Upstream() as upstream, environment(
-        ANTHROPIC_BASE_URL=upstream.base_url, ANTHROPIC_API_KEY="bench-not-a-key",
-        BOT_BACKEND="claude",
-    ):
-        reset_backends()
-        answer("Warm-up: is the client ready?")  # creates the SDK client; not counted
+    with stand_in.Upstream() as upstream:
+        claude = settings.with_changes(
+            backend="claude", anthropic_base_url=upstream.base_url, api_key="bench-not-a-key")
+        backend = get_backend(settings=claude)
+        answer("Warm-up: is the client ready?", backend=backend, settings=claude)
 
         def to_claude(question: str) -> None:
             before = len(upstream.requests)
             started = time.perf_counter()
-            answer(question)
+            answer(question, backend=backend, settings=claude)
             delays.append(upstream.requests[before].received - started)
 
-        samples = interleave(questions, {"bare": forward, "retrieve": retrieve,
-                                         "claude": to_claude})
-    reset_backends()
+        samples = interleave(questions, {
+            "bare": forward,
+            "retrieve": lambda question: retrieve(question, settings=settings),
+            "claude": to_claude,
+        })
     rest = median(delays) - median(samples["retrieve"])
     return "\n".join([
         f"{title}\n{len(questions)} distinct questions, interleaved.\n",
@@ -121,26 +85,10 @@ def claude_request(questions: Sequence[str], forward: Callable[[str], object]) -
     ])
 
 
-def child(args: Sequence[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Seconds from spawn to exit, peak RSS in MB, and stdout of `python <args>`, where
-    args start with `-m module` or `-c code`."""
-    if args[0] not in ("-m", "-c"):
-        raise ValueError("child() runs `-m module ...` or `-c code ...`")
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", LAUNCHER, *args], cwd=PROJECT_ROOT,
-                          env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"python {' '.join(args)} failed: {done.stderr[-2000:]}")
-    peaks = [line for line in done.stderr.splitlines() if line.startswith(PEAK_MARK)]
-    peak = int(peaks[-1][len(PEAK_MARK):]) / 1024 if peaks else float("nan")
-    return seconds, peak, done.stdout
-
-
 def start_up(scratch: Path, questions: Sequence[str], rounds: int) -> str:
     env = {**os.environ, "BOT_DATA_DIR": str(scratch / "start"), "PYTHONUNBUFFERED": "1"}
     env.pop("BOT_BACKEND", None)
-    ask = ["-m", "bot", "ask", "--no-stream", QUESTION]
+    ask = ["-m", "bot", "ask", "--no-stream", questions[0]]
     probe = [child(["-c", IMPORT_PROBE], env) for _ in range(rounds)]
     heavy = ast.literal_eval(probe[0][2].strip())
     rows = [("`python -c 'import bot'`", median(p[0] for p in probe), max(p[1] for p in probe))]
@@ -173,13 +121,6 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as page:
@@ -206,7 +147,7 @@ def app_rows(env: dict[str, str], questions: Sequence[str]) -> list[tuple[str, f
                 break
             time.sleep(0.05)
         rows = [("`python app.py` until its page answers", time.perf_counter() - started,
-                 _peak_rss_mb(app.pid))]
+                 peak_rss_mb(app.pid))]
         try:
             from gradio_client import Client
         except ImportError:
@@ -216,7 +157,7 @@ def app_rows(env: dict[str, str], questions: Sequence[str]) -> list[tuple[str, f
         for question in questions:
             client.predict(question, api_name="/chat")
         rows.append((f"the app after {len(questions)} answers (seconds per answer)",
-                     (time.perf_counter() - asked) / len(questions), _peak_rss_mb(app.pid)))
+                     (time.perf_counter() - asked) / len(questions), peak_rss_mb(app.pid)))
         return rows
     finally:
         app.terminate()

@@ -22,13 +22,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from .answering import get_backend, get_retriever
+from ..answering import get_backend
+from ..errors import BotError
+from ..knowledge import load_sections
+from ..settings import Settings, get_settings
 from .chat import Chat, from_literal_markdown, literal_markdown
-from .errors import BotError, ConfigurationError
-from .knowledge import load_sections
-from .settings import Settings, get_settings
 
-log = logging.getLogger("bot.webapp")
+log = logging.getLogger(__name__)
 
 TITLE = "Amazon’s new multi-billion dollar investment in Anthropic"
 DESCRIPTION = (
@@ -46,8 +46,6 @@ EXTRA_EXAMPLES = (
     "What will AWS users see in the coming years?",
 )
 MAX_EXAMPLES = 6
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 7860
 
 CSS = """
 .gradio-container { max-width: 920px !important; margin: 0 auto !important; }
@@ -105,6 +103,8 @@ def warm_up(settings: Settings) -> tuple[str, ...]:
     """Open the shared retriever now, so the first question doesn't pay for indexing;
     returns what the page should warn about."""
     try:
+        from ..retrieval import get_retriever
+
         return tuple(get_retriever(settings).warnings)
     except BotError as error:
         log.error("The knowledge base could not be opened: %s", error)
@@ -119,7 +119,7 @@ def backend_status(settings: Settings) -> str:
         return f"⚠️ {error.message}"
     if backend.name == "offline":
         return OFFLINE_STATUS
-    model = getattr(backend, "model", None) or settings.model or "its default model"
+    model = backend.model or "its default model"
     where = " on Amazon Bedrock" if backend.name == "bedrock" else ""
     return f"Answers are written by Claude{where} ({model}) and cite the article."
 
@@ -204,12 +204,11 @@ def build_demo(settings: Settings | None = None, chat: Chat | None = None) -> gr
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """BOT_AUTH as Gradio's (user, password); `Settings.check` has made sure it has both."""
     if auth is None:
         return None
     user, _, password = auth.partition(":")
-    if not user or not password:
-        raise ConfigurationError("BOT_AUTH must look like user:password.", setting="BOT_AUTH")
-    return user, password
+    return user.strip(), password
 
 
 def is_loopback(host: str) -> bool:
@@ -241,12 +240,12 @@ def serve(
 ) -> str:
     """Launch `demo` and print its address; returns the local URL.
 
-    `host` and `port` default to Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT,
-    else 127.0.0.1:7860. With `block=False` it returns once the server is up.
+    `host` and `port` default to GRADIO_SERVER_NAME / GRADIO_SERVER_PORT as Settings
+    read them (127.0.0.1:7860). With `block=False` it returns once the server is up.
     """
     settings = settings or get_settings()
-    host = host or os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
-    port = port or int(os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT)
+    host = host or settings.server_name
+    port = port or settings.server_port
     auth = parse_auth(settings.auth)
     if (warning := bind_warning(host, auth)) is not None:
         print(warning, file=sys.stderr, flush=True)

@@ -16,72 +16,32 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bm25s
-
-from .dense import top_indices
-from .embedding import Embedder
-from .errors import EmbeddingModelError, StoreError
-from .index import Rebuilder, open_index
-from .knowledge import Section, folder_state, knowledge_version, load_sections
-from .lexicon import fold_phrases, synonym_key
-from .settings import Settings
-from .store import MissingCollectionError, Progress, SectionStore, SyncReport
-from .text import stem, words
-from .types import Passage, Turn
+from ..errors import EmbeddingModelError, StoreError
+from ..knowledge import Section, folder_state, knowledge_version, load_sections
+from ..settings import Settings
+from ..store import (
+    Embedder,
+    MissingCollectionError,
+    Progress,
+    Rebuilder,
+    SectionStore,
+    SyncReport,
+    open_index,
+)
+from ..types import Passage, Turn
+from .followups import previous_question
+from .fusion import fuse
+from .keywords import KeywordIndex
 
 log = logging.getLogger(__name__)
-# bm25s sets its own logger to DEBUG, which would print on every start.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-RRF_K = 60  # the constant of Cormack et al.; damps the weight of the very top ranks
 CANDIDATE_DEPTH = 20  # ranks taken from each list before fusion
 FOLLOW_UP_WEIGHT = 0.5  # "<previous question> <question>" counts half as much as the question
-
-# Function words and question words; "before" and "after" are kept, since "invested
-# before" should find "Before this news".
-STOPWORDS = frozenset(
-    {
-        "a", "about", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been",
-        "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had",
-        "has", "have", "having", "he", "her", "him", "his", "how", "i", "if", "in", "into", "is",
-        "it", "its", "just", "many", "may", "me", "might", "more", "most", "much", "my", "no",
-        "not", "of", "on", "or", "our", "over", "please", "she", "should", "so", "some", "such",
-        "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
-        "those", "to", "too", "very", "was", "we", "were", "what", "when", "where", "which",
-        "while", "who", "whom", "whose", "why", "will", "with", "would", "you", "your"
-    }
-)
-
-
-# A question asking "when" or "which year" wants a section that names a year; the
-# marker links the two, which neither BM25 nor the small embedding model can.
-YEAR_MARKER = "<year>"
-_YEAR = re.compile(r"^(1[89]|20)\d\d$")
-_ASKS_FOR_YEAR = frozenset({"when", "year", "years", "date", "dates"})
-
-
-def keyword_tokens(text: str, *, query: bool = False) -> list[str]:
-    """Lower-cased, lightly stemmed content words; numbers kept whole; a shared token
-    per synonym group; a year marker for each year in a text, or once for a question
-    asking for one."""
-    content = [word for word in words(fold_phrases(text)) if word not in STOPWORDS]
-    tokens = [stem(word) for word in content]
-    # "electricity" finds "power", "rivals" finds "competitors": words the small
-    # embedding model may miss, and BM25 alone never links.
-    tokens += [f"~{key}" for word in content if (key := synonym_key(word))]
-    found = words(text)
-    if query:
-        tokens += [YEAR_MARKER] if _ASKS_FOR_YEAR.intersection(found) else []
-    else:
-        tokens += [YEAR_MARKER for word in found if _YEAR.match(word)]
-    return tokens
-
 
 @dataclass(frozen=True)
 class Retrieval:
@@ -89,46 +49,6 @@ class Retrieval:
     warnings: tuple[str, ...]
     knowledge_version: str
     dense: dict[str, float] = field(default_factory=dict)  # cosine similarity per candidate
-
-
-class KeywordIndex:
-    """BM25 over section title, heading path and text, built once."""
-
-    def __init__(self, sections: Sequence[Section]) -> None:
-        self._ids = [section.id for section in sections]
-        corpus = [
-            keyword_tokens(" ".join((section.title, *section.heading_path, section.text)))
-            for section in sections
-        ]
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(corpus, show_progress=False)
-
-    def rank(self, query: str, depth: int) -> list[str]:
-        """Ids of the sections sharing words with `query`, best first."""
-        token_ids = self._bm25.get_tokens_ids(keyword_tokens(query, query=True))
-        if not token_ids:
-            return []
-        scores = self._bm25.get_scores_from_ids(token_ids)
-        # Equal scores keep document order; the top only, since sorting 100k scores is slow.
-        return [self._ids[i] for i in top_indices(scores, depth) if scores[i] > 0]
-
-
-def fuse(rankings: Sequence[tuple[Sequence[str], float]], k: int = RRF_K) -> dict[str, float]:
-    """Weighted reciprocal rank fusion: each list adds weight / (k + rank) to its ids."""
-    fused: dict[str, float] = {}
-    for ranking, weight in rankings:
-        for rank, id_ in enumerate(ranking, start=1):
-            fused[id_] = fused.get(id_, 0.0) + weight / (k + rank)
-    return fused
-
-
-def previous_question(history: Sequence[Turn], question: str) -> str | None:
-    """The latest earlier user question, skipping a copy of the current one."""
-    for turn in reversed(history):
-        earlier = turn.content.strip()
-        if turn.role == "user" and earlier and earlier != question.strip():
-            return earlier
-    return None
 
 
 class Retriever:
@@ -192,6 +112,11 @@ class Retriever:
     @property
     def dense_available(self) -> bool:
         return self._store is not None
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """The model questions are embedded with; None when only keywords are searched."""
+        return self._embedder
 
     def retrieve(
         self, question: str, k: int = 4, history: Sequence[Turn] = (), mode: str = "hybrid"
@@ -301,7 +226,7 @@ def get_retriever(settings: Settings) -> Retriever:
             _retrievers[key] = Retriever.open(settings)
         elif folder_state(Path(settings.knowledge_dir)) != current.folder:
             log.info("The knowledge folder changed; bringing the index up to date.")
-            _retrievers[key] = Retriever.open(settings, embedder=current._embedder)
+            _retrievers[key] = Retriever.open(settings, embedder=current.embedder)
         return _retrievers[key]
 
 

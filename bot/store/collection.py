@@ -24,12 +24,11 @@ import numpy as np
 from chromadb.errors import NotFoundError
 from filelock import FileLock, Timeout
 
-from .chroma_client import ensure_data_dir, file_stamp, open_client, read_pages, server_url
+from ..errors import BotError, KnowledgeError, StoreError
+from ..knowledge import Section, knowledge_version, sentence_spans
+from ..settings import Settings
+from .chroma import ensure_data_dir, file_stamp, open_client, read_pages, server_url
 from .dense import IN_MEMORY_LIMIT, DenseIndex, section_of
-from .errors import BotError, KnowledgeError, StoreError
-from .knowledge import Section, knowledge_version
-from .settings import Settings
-from .text import sentence_spans
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

@@ -24,11 +24,11 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .errors import BotError, redact
-from .settings import Settings, get_settings
-from .types import Answer, Citation
+from ..errors import BotError, redact
+from ..settings import Settings, get_settings
+from ..types import Answer, Citation
 
-log = logging.getLogger("bot.chat")
+log = logging.getLogger(__name__)
 
 Answerer = Callable[[str, list[dict]], Iterator[Answer]]
 
@@ -208,7 +208,7 @@ class Chat:
                 close()
 
     def _stream_answer(self, question: str, history: list[dict]) -> Iterator[Answer]:
-        from .answering import stream_answer
+        from ..answering import stream_answer
 
         return stream_answer(question, history, backend=self.settings.backend)
 

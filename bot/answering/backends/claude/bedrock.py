@@ -17,9 +17,9 @@ from typing import ClassVar
 import anthropic
 import httpx2
 
-from .. import errors
-from ..settings import DEFAULT_BEDROCK_MODEL
-from .claude import ClaudeBackend, MessagesClient
+from .... import errors
+from ....settings import DEFAULT_BEDROCK_MODEL
+from .backend import ClaudeBackend, MessagesClient
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ MODEL_HINT = (
 
 class BedrockBackend(ClaudeBackend):
     name: ClassVar[str] = "bedrock"
-    default_model: ClassVar[str] = DEFAULT_BEDROCK_MODEL
+    needs_key: ClassVar[bool] = False  # AWS credentials instead, checked in _make_client
+    default_model: ClassVar[str | None] = DEFAULT_BEDROCK_MODEL
     key_hint: ClassVar[str] = (
         "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
         "or AWS_BEARER_TOKEN_BEDROCK), that they may call bedrock:InvokeModel"
@@ -59,8 +60,8 @@ class BedrockBackend(ClaudeBackend):
     request_id_header: ClassVar[str] = "x-amzn-requestid"
 
     def _make_client(self, http_client: httpx2.Client | None) -> MessagesClient:
-        """The SDK's Bedrock client; ANTHROPIC_BEDROCK_BASE_URL, when set, replaces
-        the regional endpoint (the SDK reads it)."""
+        """The SDK's Bedrock client; ANTHROPIC_BEDROCK_BASE_URL (read by Settings), when
+        set, replaces the regional endpoint."""
         token = self.settings.aws_bearer_token
         if not token:
             _check_aws_credentials()
@@ -68,6 +69,7 @@ class BedrockBackend(ClaudeBackend):
             return anthropic.AnthropicBedrock(
                 aws_region=self.settings.aws_region,  # None: the SDK asks the AWS profile
                 api_key=token,
+                base_url=self.settings.bedrock_base_url,
                 timeout=self.settings.timeout,
                 max_retries=self.settings.max_retries,
                 http_client=self._http_client(http_client),

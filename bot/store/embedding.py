@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import EmbeddingModelError
-from .settings import Settings
+from ..errors import EmbeddingModelError
+from ..settings import Settings
 
 if TYPE_CHECKING:
     import onnxruntime as ort

@@ -1,28 +1,27 @@
 """The Claude answerer: streams a cited answer from the Messages API.
 
-The passages go out as `search_result` blocks (see `bot.prompt`); each citation
-Claude returns names a passage and a range of its sentences, and is turned back
-into a verbatim quote with offsets into the knowledge file. A citation that does
-not map, or whose cited text disagrees with the passage, is dropped rather than
-shown. The SDK does the retrying; this module maps what still fails onto the
-`BotError` tree, and marks an answer whose stream broke as incomplete.
+The passages go out as `search_result` blocks (see `prompt`); `reply.Reply` turns
+the streamed events back into text with verbatim, offset-checked citations. The
+SDK does the retrying; this module maps what still fails onto the `BotError`
+tree, and marks an answer whose stream broke as incomplete.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import anthropic
 import httpx2
 
-from .. import errors
-from ..prompt import build_messages, passage_sentences, sent_passages, system_blocks
-from ..settings import DEFAULT_MODEL, Settings
-from ..types import Answer, Citation, Passage, Usage
+from .... import errors
+from ....settings import DEFAULT_MODEL, Settings
+from ....types import Answer
+from ..base import REFUSAL_PREFIX, AnswerRequest, Backend
 from . import waits
-from .base import REFUSAL_PREFIX, AnswerRequest, Backend
+from .prompt import build_messages, sent_passages, system_blocks
+from .reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +29,13 @@ MessagesClient = anthropic.Anthropic | anthropic.AnthropicBedrock
 
 UNCITED_WARNING = "Claude's answer cites nothing from the article; treat it as unverified."
 EMPTY_WARNING = "Claude returned an empty answer."
-FINISHED = ("end_turn", "stop_sequence")
 
 
 class ClaudeBackend(Backend):
     name: ClassVar[str] = "claude"
     needs_key: ClassVar[bool] = True
     can_stream: ClassVar[bool] = True
-    default_model: ClassVar[str] = DEFAULT_MODEL
+    default_model: ClassVar[str | None] = DEFAULT_MODEL
     # What to tell the user when the credentials are refused; a Bedrock subclass says AWS.
     key_hint: ClassVar[str] = "check ANTHROPIC_API_KEY, or run offline with BOT_BACKEND=offline"
     request_id_header: ClassVar[str] = "request-id"  # Bedrock names it x-amzn-RequestId
@@ -49,17 +47,14 @@ class ClaudeBackend(Backend):
         client: MessagesClient | None = None,
         http_client: httpx2.Client | None = None,
     ) -> None:
-        # Set directly rather than through Backend.__init__, whose signature is still settling.
-        self.settings = settings
-        self.model = settings.model or self.default_model
+        super().__init__(settings)
         self.client = client if client is not None else self._make_client(http_client)
 
     def _make_client(self, http_client: httpx2.Client | None) -> MessagesClient:
-        """The SDK client; the base URL is left to the SDK, which honours ANTHROPIC_BASE_URL."""
-        if not self.settings.api_key:
-            raise errors.MissingAPIKeyError(self.name)
+        """The SDK client, sent to ANTHROPIC_BASE_URL as Settings read it."""
         return anthropic.Anthropic(
             api_key=self.settings.api_key,
+            base_url=self.settings.anthropic_base_url,
             timeout=self.settings.timeout,
             max_retries=self.settings.max_retries,
             http_client=self._http_client(http_client),
@@ -74,7 +69,7 @@ class ClaudeBackend(Backend):
         return http_client
 
     def stream(self, request: AnswerRequest) -> Iterator[Answer]:
-        reply = _Reply(sent_passages(request.passages))
+        reply = Reply(sent_passages(request.passages))
         request_id: str | None = None
         try:
             with self.client.messages.stream(
@@ -105,7 +100,7 @@ class ClaudeBackend(Backend):
         yield self._snapshot(request, reply, complete=cut is None, final=True, cut=cut)
 
     def _snapshot(
-        self, request: AnswerRequest, reply: _Reply, *, complete: bool,
+        self, request: AnswerRequest, reply: Reply, *, complete: bool,
         final: bool = False, cut: str | None = None,
     ) -> Answer:
         text, citations = reply.render()
@@ -195,128 +190,3 @@ def _cut_reason(failure: errors.UpstreamError) -> str:
     return f"{reason}, request id {failure.request_id}" if failure.request_id else reason
 
 
-class _Reply:
-    """The answer as it streams in: text blocks, their checked citations, usage."""
-
-    def __init__(self, passages: list[Passage]) -> None:
-        self.passages = passages  # a citation's search_result_index indexes this list
-        self.blocks: dict[int, tuple[list[str], list[Citation]]] = {}
-        self.usage: Usage | None = None
-        self.stop_reason: str | None = None
-        self.stopped = False
-
-    @property
-    def has_text(self) -> bool:
-        return any("".join(parts).strip() for parts, _ in self.blocks.values())
-
-    def apply(self, event: Any) -> bool:
-        """Take in one stream event; True when the visible answer moved."""
-        kind = event.type
-        if kind == "message_start":
-            self._add_usage(event.message.usage)
-        elif kind == "content_block_start" and event.content_block.type == "text":
-            self.blocks[event.index] = ([event.content_block.text], [])
-        elif kind == "content_block_delta" and event.index in self.blocks:
-            parts, citations = self.blocks[event.index]
-            if event.delta.type == "text_delta":
-                parts.append(event.delta.text)
-                return True
-            if event.delta.type == "citations_delta":
-                if (citation := self._map(event.delta.citation)) is not None:
-                    citations.append(citation)
-                return True
-        elif kind == "message_delta":
-            self.stop_reason = event.delta.stop_reason
-            self._add_usage(event.usage)
-        elif kind == "message_stop":
-            self.stopped = True
-        return False
-
-    def unfinished(self) -> str | None:
-        """Why the answer is incomplete, or None when Claude finished it."""
-        if not self.stopped:
-            return "Claude's reply ended early"
-        if self.stop_reason == "max_tokens":
-            return "it reached the length limit; raise BOT_MAX_TOKENS"
-        return None if self.stop_reason in FINISHED else f"Claude stopped: {self.stop_reason}"
-
-    def _add_usage(self, usage: Any) -> None:
-        # message_delta counts are cumulative, and may leave out the input side.
-        old = self.usage or Usage()
-        self.usage = Usage(**{
-            name: getattr(old, name) if getattr(usage, name, None) is None else getattr(usage, name)
-            for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens",
-                         "cache_read_input_tokens")})
-
-    def render(self) -> tuple[str, tuple[Citation, ...]]:
-        """Text with a marker after each cited block; markers numbered by first appearance."""
-        numbers: dict[tuple[str, int, int], int] = {}
-        cited: list[Citation] = []
-        out: list[str] = []
-        for index in sorted(self.blocks):
-            parts, citations = self.blocks[index]
-            body = "".join(parts)
-            markers: list[int] = []
-            for citation in citations:
-                key = (citation.passage_id, citation.start, citation.end)
-                if key not in numbers:
-                    cited.append(citation)
-                    numbers[key] = len(cited)
-                if numbers[key] not in markers:
-                    markers.append(numbers[key])
-            core = body.rstrip()  # the marker goes before trailing space: "billion.[1] "
-            out.append(core + "".join(f"[{n}]" for n in markers) + body[len(core):])
-        return "".join(out), tuple(cited)
-
-    def _map(self, raw: Any) -> Citation | None:
-        kind = getattr(raw, "type", None)
-        if kind == "search_result_location":
-            index = getattr(raw, "search_result_index", None)
-            passage = self._passage(index)
-            if passage is None or getattr(raw, "source", None) != passage.id:
-                return _drop(f"search result {index} is not a passage that was sent")
-            spans = passage_sentences(passage)
-            blocks = _range(raw, "start_block_index", "end_block_index", len(spans))
-            if blocks is None:
-                return _drop(f"the cited blocks are outside passage {passage.id}")
-            local = (spans[blocks[0]][0], spans[blocks[1] - 1][1])
-        elif kind == "char_location":
-            index = getattr(raw, "document_index", None)
-            passage = self._passage(index)
-            if passage is None:
-                return _drop(f"document {index} is not a passage that was sent")
-            local = _range(raw, "start_char_index", "end_char_index", len(passage.text))
-            if local is None:
-                return _drop(f"the cited characters are outside passage {passage.id}")
-        else:
-            return _drop(f"citation type {kind!r} is not supported")
-        quote = passage.text[local[0]:local[1]]
-        if _squash(quote) != _squash(getattr(raw, "cited_text", "")):
-            return _drop(f"cited text does not match passage {passage.id}")
-        return Citation(
-            document=passage.document, section=passage.section, quote=quote,
-            start=passage.start + local[0], end=passage.start + local[1],
-            source=passage.source, passage_id=passage.id,
-        )
-
-    def _passage(self, index: Any) -> Passage | None:
-        ok = isinstance(index, int) and 0 <= index < len(self.passages)
-        return self.passages[index] if ok else None
-
-
-def _range(raw: Any, first_name: str, stop_name: str, limit: int) -> tuple[int, int] | None:
-    """The [first, stop) range `raw` names, if it is a non-empty range within `limit`."""
-    first, stop = getattr(raw, first_name, None), getattr(raw, stop_name, None)
-    if isinstance(first, int) and isinstance(stop, int) and 0 <= first < stop <= limit:
-        return first, stop
-    return None
-
-
-def _squash(text: Any) -> str:
-    """Text with all whitespace removed: the API may join sentence blocks differently."""
-    return "".join(str(text).split())
-
-
-def _drop(reason: str) -> None:
-    log.warning("Dropped a citation from Claude: %s", reason)
-    return None

@@ -2,7 +2,10 @@
 
 A backend turns an `AnswerRequest` (the question, the conversation, the passages
 retrieval found) into a stream of `Answer` snapshots; the last one is final.
-Class-level flags say what it needs, in the style of simonw/llm.
+Class-level flags say what it needs and does, in the style of simonw/llm:
+`needs_key` is checked when the backend is made, `can_stream` tells callers
+whether snapshots grow (the command line prints them as they come) or whether
+the one snapshot is the whole answer.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..settings import Settings, get_settings
-from ..types import Answer, Passage, Turn
+from ...errors import MissingAPIKeyError
+from ...settings import Settings, get_settings
+from ...types import Answer, Passage, Turn
 
 REFUSAL_PREFIX = "The article doesn't say"
 
@@ -30,11 +34,17 @@ class AnswerRequest:
 
 class Backend(ABC):
     name: ClassVar[str]
-    needs_key: ClassVar[bool] = False
-    can_stream: ClassVar[bool] = True
+    needs_key: ClassVar[bool] = False  # ANTHROPIC_API_KEY must be set
+    can_stream: ClassVar[bool] = True  # snapshots grow as the answer is written
+    default_model: ClassVar[str | None] = None  # None: the backend takes no BOT_MODEL
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        if self.needs_key and not self.settings.api_key:
+            raise MissingAPIKeyError(self.name)
+        self.model: str | None = (
+            (self.settings.model or self.default_model) if self.default_model else None
+        )
 
     @abstractmethod
     def stream(self, request: AnswerRequest) -> Iterator[Answer]:

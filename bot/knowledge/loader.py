@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KnowledgeError
+from ..errors import KnowledgeError
 from .text import strip_span
 
 SUFFIXES = (".md", ".txt")

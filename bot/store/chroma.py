@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from .errors import StoreError
-from .settings import Settings
+from ..errors import StoreError
+from ..settings import Settings
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

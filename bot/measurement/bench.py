@@ -9,8 +9,8 @@ user's own index is not touched.
   length (the floor), `bot.retrieve()`, and Chroma's own default query path (its
   embedding function, pointed at the same model folder, plus `collection.query`).
 - Indexing the article from scratch with the model loaded, and reopening it.
-- Start-up in fresh processes and the way to Claude (see `bot.bench_start`).
-- `--sizes`: synthetic knowledge bases of that many sections (see `bot.bench_scale`).
+- Start-up in fresh processes and the way to Claude (see `bench_start`).
+- `--sizes`: synthetic knowledge bases of that many sections (see `bench_scale`).
 """
 
 from __future__ import annotations
@@ -19,30 +19,20 @@ import argparse
 import json
 import os
 import platform
-import random
-import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .settings import PROJECT_ROOT, Settings, get_settings, reset_settings
+from ..settings import PROJECT_ROOT, Settings, get_settings
+from .timing import BareForward, interleave, median, ms, p95
 
 if TYPE_CHECKING:
-    import numpy as np
+    from ..store import Embedder, SyncReport
 
-    from .embedding import Embedder
-    from .store import SyncReport
-
-Timers = dict[str, Callable[[str], object]]
 QUESTIONS_FILE = PROJECT_ROOT / "eval" / "questions.jsonl"
-FALLBACK_QUESTIONS = (
-    "How much is Amazon investing in Anthropic?", "What are Trainium chips?",
-    "How many gigawatts of power will Anthropic get?", "Who created ChatGPT?",
-    "What is Claude?", "What did analysts think of the deal?",
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,17 +66,15 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def run(scratch: Path, args: argparse.Namespace) -> None:
-    os.environ["BOT_DATA_DIR"] = str(scratch / "data")
-    reset_settings()
-    settings = get_settings()
+    settings = get_settings().with_changes(data_dir=scratch / "data")
     print(machine())
-    questions = article_questions(args.questions)
+    questions = article_questions(settings, args.questions)
     retrieval = article_retrieval(settings, questions)
     print(retrieval.table)
     print(article_indexing(settings, scratch, args.rounds))
     from . import bench_start
 
-    print(bench_start.claude_request(questions, retrieval.forward))
+    print(bench_start.claude_request(settings, questions, retrieval.forward))
     if args.start:
         print(bench_start.start_up(scratch, questions, args.rounds))
     if args.sizes:
@@ -115,8 +103,11 @@ def machine() -> str:
     )
 
 
-def article_questions(limit: int) -> list[str]:
-    """Distinct questions from the eval set (every turn of its conversations too)."""
+def article_questions(settings: Settings, limit: int) -> list[str]:
+    """Distinct questions from the eval set (every turn of its conversations too), then
+    the knowledge base's own headings, which are what a question is about."""
+    from ..knowledge import load_sections
+
     found: dict[str, None] = {}
     if QUESTIONS_FILE.is_file():
         for line in QUESTIONS_FILE.read_text(encoding="utf-8").splitlines():
@@ -126,57 +117,9 @@ def article_questions(limit: int) -> list[str]:
                                                          item.get("turns", []))]:
                     if question:
                         found.setdefault(question.strip())
-    for question in FALLBACK_QUESTIONS:
-        found.setdefault(question)
+    for section in load_sections(Path(settings.knowledge_dir)):
+        found.setdefault(section.title)
     return list(found)[: max(limit, 1)]
-
-
-def interleave(items: Sequence[str], timers: Timers) -> dict[str, list[float]]:
-    """Seconds per item for each timer, the timers in a new random order for each item:
-    a fixed rotation would give each timer the same predecessor every time."""
-    names = list(timers)
-    shuffle = random.Random(len(items)).shuffle
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for item in items:
-        shuffle(names)
-        for name in names:
-            started = time.perf_counter()
-            timers[name](item)
-            samples[name].append(time.perf_counter() - started)
-    return samples
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f}" if seconds < 10 else f"{seconds * 1000:.0f}"
-
-
-def median(samples: Iterable[float]) -> float:
-    return statistics.median(list(samples))
-
-
-def p95(samples: Sequence[float]) -> float:
-    if len(samples) < 2:
-        return samples[0]
-    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
-
-
-class BareForward:
-    """One forward pass of the model at a question's own length: the floor. It runs on
-    the session the bot itself uses (no second set of threads competing with the first);
-    the questions are tokenized before the clock starts."""
-
-    def __init__(self, embedder: Embedder, questions: Iterable[str]) -> None:
-        import numpy as np
-
-        self.session = embedder.session
-        self.feeds: dict[str, dict[str, np.ndarray]] = {}
-        for question in questions:
-            ids = np.array([embedder.tokenizer.encode(question).ids], dtype=np.int64)
-            self.feeds[question] = {"input_ids": ids, "attention_mask": np.ones_like(ids),
-                                    "token_type_ids": np.zeros_like(ids)}
-
-    def __call__(self, question: str) -> object:
-        return self.session.run(None, self.feeds[question])
 
 
 @dataclass(frozen=True)
@@ -192,8 +135,8 @@ def chroma_default_query(settings: Settings, embedder: Embedder) -> Callable[[st
     seconds Chroma's function would take; only the query path is timed."""
     from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
-    from .answering import get_retriever
-    from .store import open_client, vector_texts
+    from ..retrieval import get_retriever
+    from ..store import open_client, vector_texts
 
     function = ONNXMiniLM_L6_V2(preferred_providers=["CPUExecutionProvider"])
     # Chroma reads its model cache folder from this attribute; no download is tried.
@@ -211,11 +154,14 @@ def chroma_default_query(settings: Settings, embedder: Embedder) -> Callable[[st
 
 
 def article_retrieval(settings: Settings, questions: Sequence[str]) -> ArticleRetrieval:
-    from . import retrieve
-    from .answering import get_retriever
+    from ..answering import retrieve as retrieve_passages
+    from ..retrieval import get_retriever
+
+    def retrieve(question: str) -> object:
+        return retrieve_passages(question, settings=settings)
 
     retrieve("Is the index ready?")  # opens, indexes and warms up; not counted
-    embedder = get_retriever(settings)._embedder  # the session bot.retrieve() runs
+    embedder = get_retriever(settings).embedder  # the session bot.retrieve() runs
     assert embedder is not None, "the embedding model is missing: see BOT_EMBEDDING_MODEL_DIR"
     forward = BareForward(embedder, [*questions, "warm up"])
     forward("warm up")
@@ -228,6 +174,7 @@ def article_retrieval(settings: Settings, questions: Sequence[str]) -> ArticleRe
     bare, ours = median(pair["bare"]), median(pair["retrieve"])
     paired = median(r / b for r, b in zip(pair["retrieve"], pair["bare"], strict=True))
     faster = median(three["chroma"]) / median(three["retrieve"])
+
     def row(label: str, alone: list[float] | None, mixed: list[float]) -> str:
         first = (f"{ms(median(alone))} | {ms(p95(alone))} | {median(alone) / bare:.2f}"
                  if alone else "— | — | —")
@@ -253,10 +200,9 @@ def article_retrieval(settings: Settings, questions: Sequence[str]) -> ArticleRe
 
 
 def article_indexing(settings: Settings, scratch: Path, rounds: int) -> str:
-    from .embedding import Embedder
-    from .knowledge import load_sections
-    from .retrieval import Retriever
-    from .store import SectionStore, open_client
+    from ..knowledge import load_sections
+    from ..retrieval import Retriever
+    from ..store import Embedder, SectionStore, open_client
 
     embedder = Embedder.from_settings(settings)
     embedder.embed(["The model is loaded and warm."])

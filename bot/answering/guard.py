@@ -14,9 +14,9 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import InvalidHistoryError, InvalidQuestionError
-from .settings import Settings
-from .types import Turn
+from ..errors import InvalidHistoryError, InvalidQuestionError
+from ..settings import Settings
+from ..types import Turn
 
 # Bidi embeddings/overrides/isolates can make text display differently from what it says.
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))

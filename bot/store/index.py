@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from .chroma_client import ensure_data_dir
-from .errors import StoreError
-from .knowledge import Section
-from .settings import Settings
-from .store import LOCK_TIMEOUT, Progress, SectionStore, SyncReport
+from ..errors import StoreError
+from ..knowledge import Section
+from ..settings import Settings
+from .chroma import ensure_data_dir
+from .collection import LOCK_TIMEOUT, Progress, SectionStore, SyncReport
 
 if TYPE_CHECKING:
     from .embedding import Embedder

@@ -1,7 +1,7 @@
 """Measures the bot on the repo's own eval set (`eval/questions.jsonl`).
 
-Each question goes through the same stages as `answer()`: guard, retrieval (dense,
-BM25 or hybrid), backend. Retrieval is scored against the gold sections (hit@1,
+Each question goes through the pipeline `answer()` runs (`bot.answering`): guard,
+retrieval (dense, BM25 or hybrid), backend. Retrieval is scored against the gold sections (hit@1,
 hit@3, MRR); answers by the facts they must contain, by whether every quote is
 verbatim in the knowledge file, and by refusing exactly what the article does not
 answer. Two-turn conversations score the second answer, given the bot's own first.
@@ -19,11 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backends.base import AnswerRequest, Backend
-from .guard import validate_history, validate_question
-from .settings import PROJECT_ROOT, Settings, get_settings
-from .text import normalize
-from .types import Answer, Citation
+from ..answering import Backend, answer, get_backend, retrieve
+from ..knowledge import normalize
+from ..settings import PROJECT_ROOT, Settings, get_settings
+from ..types import Answer, Citation
 
 EVAL_FILE = PROJECT_ROOT / "eval" / "questions.jsonl"
 MODES = ("dense", "bm25", "hybrid")
@@ -121,20 +120,20 @@ class Evaluator:
     """Runs the eval set through one backend and one retrieval mode."""
 
     def __init__(self, backend: Backend, settings: Settings, mode: str = "hybrid") -> None:
-        from .retrieval import get_retriever
+        from ..retrieval import get_retriever
 
         self.backend, self.settings, self.mode = backend, settings, mode
         self.retriever = get_retriever(settings)
 
     def ask(self, question: str, history: list[dict[str, str]]) -> tuple[list[str], Answer]:
-        """Section ids ranked for `question`, and the backend's answer from the top ones."""
-        cleaned = validate_question(question, self.settings)
-        turns = validate_history(history, self.settings)
+        """Section ids ranked for `question` (deeper than the answerer sees, for MRR), and
+        the answer the pipeline gives; retrieval is deterministic, so both agree."""
         depth = max(RANK_DEPTH, self.settings.top_k)
-        found = self.retriever.retrieve(cleaned, k=depth, history=turns, mode=self.mode)
-        top = found.passages[: self.settings.top_k]
-        request = AnswerRequest(cleaned, turns, top, found.warnings, found.knowledge_version)
-        return [p.id for p in found.passages], self.backend.answer(request)
+        common: dict[str, Any] = {"settings": self.settings, "retriever": self.retriever,
+                                  "mode": self.mode}
+        ranked = retrieve(question, depth, history=history, **common)
+        reply = answer(question, history, backend=self.backend, **common)
+        return [p.id for p in ranked], reply
 
     def run(self, cases: Sequence[Case]) -> list[Outcome]:
         outcomes = []
@@ -255,12 +254,10 @@ def evaluate(
     path: Path = EVAL_FILE,
 ) -> tuple[dict[str, float | None], list[Outcome]]:
     """Run the eval set; return the summary numbers and each question's outcome."""
-    from .answering import get_backend
-
     settings = settings or get_settings()
     chosen = get_backend(backend, settings)
     outcomes = Evaluator(chosen, settings, mode).run(load_cases(path))
-    return metrics(outcomes, getattr(chosen, "model", None)), outcomes
+    return metrics(outcomes, chosen.model), outcomes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

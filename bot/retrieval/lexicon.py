@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import normalize, stem, words
+from ..knowledge.text import normalize, stem, words
 
 
 def _set(text: str) -> frozenset[str]:

@@ -1,0 +1,20 @@
+"""Stage 1, knowledge: the documents of the knowledge folder, split into sections.
+
+Every section's text is an exact slice of its file, and `sentence_spans` splits it
+into sentences as (start, end) offsets, so anything quoted from them is verbatim.
+"""
+
+from .loader import SUFFIXES, Section, folder_state, knowledge_version, load_sections
+from .text import normalize, sentence_spans, strip_span, words
+
+__all__ = [
+    "SUFFIXES",
+    "Section",
+    "folder_state",
+    "knowledge_version",
+    "load_sections",
+    "normalize",
+    "sentence_spans",
+    "strip_span",
+    "words",
+]
