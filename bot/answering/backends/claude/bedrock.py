@@ -98,8 +98,16 @@ def _check_aws_credentials() -> None:
 
     The SDK would only find out at the first question, as a RuntimeError.
     """
-    import botocore.exceptions
-    import botocore.session
+    try:
+        import botocore.exceptions
+        import botocore.session
+    except ImportError as error:
+        raise errors.ConfigurationError(
+            "The bedrock backend signs requests with botocore, which is not installed: "
+            "install the bedrock extra (.venv/bin/pip install -e '.[bedrock]'), "
+            "or set AWS_BEARER_TOKEN_BEDROCK, or run offline with BOT_BACKEND=offline.",
+            setting="BOT_BACKEND",
+        ) from error
 
     try:
         found = botocore.session.get_session().get_credentials()
