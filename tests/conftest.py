@@ -7,8 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from claude_case import ARTICLE, HAPPENED, NUMBERS
 from stand_in import forget_configuration, point_at
+from store_case import RecordingEmbedder
 from upstream import Upstream
+
+from bot.settings import Settings
+from bot.types import Passage
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_MODEL = ROOT.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
@@ -50,3 +55,52 @@ def claude_api(upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     point_at(monkeypatch, upstream.base_url)
     yield upstream
     forget_configuration()
+
+
+@pytest.fixture
+def article(tmp_path: Path) -> str:
+    """The Claude and Bedrock tests' small article (tests/claude_case.py), on disk."""
+    (tmp_path / "deal.md").write_text(ARTICLE, encoding="utf-8")
+    return ARTICLE
+
+
+@pytest.fixture
+def passages(article: str) -> tuple[Passage, ...]:
+    """Its two sections as retrieved passages, offsets into the file."""
+    result = []
+    for pid, heading in ((HAPPENED, "What Happened"), (NUMBERS, "Important Numbers")):
+        after = article.index(f"## {heading}\n") + len(f"## {heading}\n")
+        end = article.find("\n## ", after)
+        end = len(article) if end == -1 else end
+        start = after + len(article[after:end]) - len(article[after:end].lstrip())
+        body = article[start:end].rstrip()
+        result.append(Passage(pid, "Amazon invests in Anthropic", heading, body, 1.0,
+                              "deal.md", start, start + len(body)))
+    return tuple(result)
+
+
+@pytest.fixture
+def api(upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> Upstream:
+    """The stand-in, reached through ANTHROPIC_BASE_URL as a deployment would."""
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", upstream.base_url)
+    return upstream
+
+
+@pytest.fixture(scope="session")
+def recording_model() -> RecordingEmbedder:
+    """The real model, remembering what it embeds (tests/store_case.py)."""
+    return RecordingEmbedder(Path(os.environ["BOT_EMBEDDING_MODEL_DIR"]))
+
+
+@pytest.fixture
+def recorder(recording_model: RecordingEmbedder) -> RecordingEmbedder:
+    recording_model.texts.clear()
+    return recording_model
+
+
+@pytest.fixture
+def fresh_settings(tmp_path: Path) -> Settings:
+    """An empty knowledge folder and a data folder of the test's own."""
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    return Settings(knowledge_dir=knowledge, data_dir=tmp_path / "data")

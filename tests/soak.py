@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -29,12 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS))
 
+from app_process import AppProcess  # noqa: E402
 from upstream import Reply, Upstream, answer_events, echo_events, error_reply  # noqa: E402
 
 KEY = "sk-ant-test-soak-0123456789abcdefghijklmnop"
@@ -92,62 +88,6 @@ FAULTS = {
     "400": lambda: error_reply(400, "invalid_request_error", f"bad request for {KEY}"),
     "cut": _cut_stream,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-class App:
-    """`python app.py` in a child process on a free loopback port, its output collected."""
-
-    def __init__(self, env: dict[str, str], host: str | None = "127.0.0.1") -> None:
-        """`host` None leaves the bind address to the app's default."""
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.env = {**os.environ, **env, "GRADIO_SERVER_PORT": str(self.port),
-                    "PYTHONUNBUFFERED": "1"}
-        self.env.pop("GRADIO_SERVER_NAME", None)
-        if host is not None:
-            self.env["GRADIO_SERVER_NAME"] = host
-        self.output: list[str] = []
-
-    def __enter__(self) -> App:
-        self.process = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=self.env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        threading.Thread(target=self._read, daemon=True).start()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if httpx.get(self.url, timeout=2).status_code in (200, 401):  # 401: a login
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.25)
-        self.__exit__()
-        raise RuntimeError("the app did not start:\n" + "".join(self.output[-40:]))
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @dataclass
@@ -247,9 +187,9 @@ def soak(users: int = 50, questions: int = 10, fault_rate: float = 0.05,
         env = {"BOT_BACKEND": "claude", "ANTHROPIC_API_KEY": KEY,
                "ANTHROPIC_BASE_URL": upstream.base_url, "BOT_TIMEOUT": "10",
                "BOT_RATE_LIMIT": "0", "BOT_CONCURRENCY": "16"}
-        with App(env) as app:
+        with AppProcess(env=env) as app:
             ask(app.url, "How much is Amazon investing?", timeout)  # warm: index, model, client
-            report.rss_before_mb = report.rss_peak_mb = rss_mb(app.process.pid)
+            report.rss_before_mb = report.rss_peak_mb = app.rss_mb()
             lock = threading.Lock()
             deadline = time.monotonic() + budget_seconds
             threads = [threading.Thread(
@@ -260,14 +200,14 @@ def soak(users: int = 50, questions: int = 10, fault_rate: float = 0.05,
             for thread in threads:
                 thread.start()
             while any(thread.is_alive() for thread in threads):
-                report.rss_peak_mb = max(report.rss_peak_mb, rss_mb(app.process.pid))
+                report.rss_peak_mb = max(report.rss_peak_mb, app.rss_mb())
                 if time.monotonic() > deadline + timeout + 10:
                     break  # a stuck client thread is daemonic; the report shows it
                 time.sleep(0.5)
             report.wall_seconds = time.perf_counter() - started
             report.app_alive = app.process.poll() is None
             if report.app_alive:
-                report.rss_after_mb = rss_mb(app.process.pid)
+                report.rss_after_mb = app.rss_mb()
                 report.answered_after = classify(
                     ask(app.url, "What are Trainium chips?", timeout)) == "answered"
         report.upstream_requests = len(upstream.requests)

@@ -4,7 +4,6 @@ and the page's status, examples and bind checks."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from app_process import AppProcess, free_port
 from fakes import FakeBackend
 from gradio_client import Client
 from upstream import Upstream
@@ -46,73 +46,6 @@ UPSTREAM_SECONDS = 1.0
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppProcess:
-    """A server in a child process on a free port: ``with AppProcess(["app.py"]) as app``.
-
-    `{port}` in the arguments is replaced by the port; GRADIO_SERVER_PORT is set too.
-    """
-
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.args = [arg.replace("{port}", str(self.port)) for arg in args]
-        self.env = {**os.environ, "GRADIO_SERVER_PORT": str(self.port), **(env or {})}
-        self.output: list[str] = []
-
-    def __enter__(self) -> AppProcess:
-        self.process = subprocess.Popen(
-            [sys.executable, *self.args],
-            cwd=ROOT,
-            env={**self.env, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        reader = threading.Thread(target=self._read, daemon=True)
-        reader.start()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                reader.join(timeout=5)
-                raise RuntimeError("the app exited:\n" + "".join(self.output))
-            try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.25)
-        self.__exit__()
-        raise RuntimeError("the app did not start in time:\n" + "".join(self.output))
-
-    def printed(self, text: str, timeout: float = 10) -> bool:
-        """Whether the app prints `text` within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while text not in "".join(self.output):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.1)
-        return True
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def offline_settings(**changes: object) -> Settings:
@@ -255,7 +188,7 @@ def test_sixteen_users_asking_claude_at_once_are_answered_side_by_side() -> None
     with Upstream(latency=UPSTREAM_SECONDS) as api:
         env = {"BOT_BACKEND": "claude", "ANTHROPIC_API_KEY": key}
         env["ANTHROPIC_BASE_URL"] = api.base_url
-        with AppProcess(["app.py"], env) as app:
+        with AppProcess(env=env) as app:
             questions = [f"How much is Amazon investing? ({n})" for n in range(USERS)]
             replies, wall = ask_all_at_once(app.url, questions)
     assert len(api.requests) == USERS

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_app_api import AppProcess
+from app_process import AppProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,7 +35,7 @@ expect = sync_api.expect
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     env = {"BOT_BACKEND": "offline", "BOT_DATA_DIR": str(tmp_path_factory.mktemp("app-data"))}
-    with AppProcess(["app.py"], env) as running:
+    with AppProcess(env=env) as running:
         yield running
 
 

@@ -19,7 +19,7 @@ from bedrock_upstream import (
     exception_frame,
 )
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
-from test_claude_backend import ARTICLE, FIVE, HAPPENED, NUMBERS, TWENTY, cited_answer
+from claude_case import ARTICLE, FIVE, HAPPENED, NUMBERS, TWENTY, cited_answer
 from upstream import Reply, Upstream, answer_events, search_result_citation
 
 from bot import errors

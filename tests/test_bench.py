@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import sentence_spans
 from bot import get_settings
+from bot.knowledge import sentence_spans
 from bot.measurement.bench import article_questions
-from bot.measurement.timing import interleave
 from bot.measurement.synthetic import synthetic_questions, synthetic_sections
+from bot.measurement.timing import interleave
 
 ROOT = Path(__file__).resolve().parent.parent
 

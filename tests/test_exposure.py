@@ -14,8 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from app_process import AppProcess, free_port
 from gradio_client import Client
-from soak import App, ask
+from soak import ask
 from stand_in import FAKE_KEY
 from upstream import Upstream, error_reply
 
@@ -47,7 +48,7 @@ def listening_on(port: int) -> set[str]:
 
 @pytest.mark.slow
 def test_by_default_the_app_listens_on_loopback_only_and_warns_of_nothing() -> None:
-    with App(OFFLINE, host=None) as app:
+    with AppProcess(env=OFFLINE, host=None) as app:
         assert listening_on(app.port) == {"127.0.0.1"}
         assert "$5 billion" in ask(app.url, "How much is Amazon investing?", timeout=60)
     assert WARNING not in "".join(app.output)
@@ -55,7 +56,7 @@ def test_by_default_the_app_listens_on_loopback_only_and_warns_of_nothing() -> N
 
 @pytest.mark.slow
 def test_a_public_bind_without_bot_auth_warns_loudly_and_names_the_fix() -> None:
-    with App(OFFLINE, host="0.0.0.0") as app:
+    with AppProcess(env=OFFLINE, host="0.0.0.0") as app:
         assert listening_on(app.port) == {"0.0.0.0"}
     output = "".join(app.output)
     assert f"{WARNING} 0.0.0.0" in output and "BOT_AUTH=user:password" in output
@@ -63,18 +64,12 @@ def test_a_public_bind_without_bot_auth_warns_loudly_and_names_the_fix() -> None
 
 @pytest.mark.slow
 def test_a_public_bind_with_bot_auth_needs_a_login_and_does_not_warn() -> None:
-    with App({**OFFLINE, "BOT_AUTH": "reader:s3cret-pass"}, host="0.0.0.0") as app:
+    with AppProcess(env={**OFFLINE, "BOT_AUTH": "reader:s3cret-pass"}, host="0.0.0.0") as app:
         assert httpx.get(app.url + "config", timeout=10).status_code == 401
         client = Client(app.url, auth=("reader", "s3cret-pass"), verbose=False)
         assert "$5 billion" in client.predict("How much is Amazon investing?", api_name="/chat")
     output = "".join(app.output)
     assert WARNING not in output and "s3cret-pass" not in output
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from soak import App, ask
+from app_process import AppProcess
+from soak import ask
 from stand_in import FAKE_KEY, forget_configuration, point_at
 from upstream import (
     Reply,
@@ -231,18 +232,18 @@ CHAT_FAULTS = {
 
 
 @pytest.fixture(scope="module")
-def chat_app() -> Iterator[tuple[App, Upstream]]:
+def chat_app() -> Iterator[tuple[AppProcess, Upstream]]:
     with Upstream() as api:
         env = {"BOT_BACKEND": "claude", "ANTHROPIC_API_KEY": KEY,
                "ANTHROPIC_BASE_URL": api.base_url, "BOT_MAX_RETRIES": "1", "BOT_TIMEOUT": "1.5"}
-        with App(env) as app:
+        with AppProcess(env=env) as app:
             yield app, api
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("replies,says", CHAT_FAULTS.values(), ids=CHAT_FAULTS.keys())
 def test_the_chat_app_shows_each_fault_as_a_friendly_message_and_answers_the_next_question(
-    replies: list[Reply], says: str, chat_app: tuple[App, Upstream]
+    replies: list[Reply], says: str, chat_app: tuple[AppProcess, Upstream]
 ) -> None:
     app, api = chat_app
     api.enqueue(*replies)
@@ -257,7 +258,7 @@ def test_the_chat_app_shows_each_fault_as_a_friendly_message_and_answers_the_nex
 
 @pytest.mark.slow
 def test_the_chat_app_shows_the_key_on_no_page_and_in_no_log_line(
-    chat_app: tuple[App, Upstream],
+    chat_app: tuple[AppProcess, Upstream],
 ) -> None:
     app, _ = chat_app
     pages = [httpx.get(app.url + path, timeout=10).text for path in ("", "config")]
