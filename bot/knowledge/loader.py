@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ SUFFIXES = (".md", ".txt")
 _HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*")
 _FENCE = re.compile(r" {0,3}(```|~~~)")
 _FRONT_MATTER_FENCE = re.compile(r"---[ \t]*")
+_LIST_ITEM = re.compile(r"[ \t]*-[ \t]+(.+)")
 _EXCERPT_WORDS = 8
 
 
@@ -47,8 +48,46 @@ class Section:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Document:
+    """One knowledge file: its title, its sections, and what its front matter offers."""
+
+    title: str  # front matter `title`, else first H1, else the file name made readable
+    slug: str
+    source: str  # file name relative to the knowledge folder
+    sections: tuple[Section, ...]
+    examples: tuple[str, ...] = ()  # front matter `examples:`, questions to show readers
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything the knowledge folder holds, documents in file-name order."""
+
+    documents: tuple[Document, ...]
+
+    @property
+    def sections(self) -> list[Section]:
+        return [section for document in self.documents for section in document.sections]
+
+    @classmethod
+    def of(cls, sections: Sequence[Section]) -> Knowledge:
+        """The documents `sections` come from (without front matter), in order."""
+        grouped: dict[str, list[Section]] = {}
+        for section in sections:
+            grouped.setdefault(section.document_slug, []).append(section)
+        return cls(tuple(
+            Document(group[0].document, slug, group[0].source, tuple(group))
+            for slug, group in grouped.items()
+        ))
+
+
 def load_sections(folder: Path) -> list[Section]:
     """All sections of every document in `folder`, files in name order."""
+    return load_knowledge(folder).sections
+
+
+def load_knowledge(folder: Path) -> Knowledge:
+    """Every document in `folder`, files in name order."""
     hint = "put .md or .txt files there, or point BOT_KNOWLEDGE_DIR at a folder that has them"
     if not folder.is_dir():
         raise KnowledgeError(
@@ -59,26 +98,25 @@ def load_sections(folder: Path) -> list[Section]:
         path for path in folder.iterdir()
         if path.suffix.lower() in SUFFIXES and not path.name.startswith(".") and path.is_file()
     )
-    sections: list[Section] = []
+    documents: list[Document] = []
     owner: dict[str, str] = {}
     for path in files:
-        document_sections = _parse_document(path.name, _read(path))
-        if not document_sections:
+        document = _parse_document(path.name, _read(path))
+        if not document.sections:
             continue
-        slug = document_sections[0].document_slug
         # Two files with one slug would give clashing ids, and the index keys on ids.
-        if slug in owner:
+        if document.slug in owner:
             raise KnowledgeError(
-                f"{owner[slug]} and {path.name} in {folder} both give the document id "
-                f"'{slug}': rename one of them.",
+                f"{owner[document.slug]} and {path.name} in {folder} both give the document "
+                f"id '{document.slug}': rename one of them.",
                 path=str(path),
             )
-        owner[slug] = path.name
-        sections.extend(document_sections)
-    if not sections:
+        owner[document.slug] = path.name
+        documents.append(document)
+    if not documents:
         raise KnowledgeError(f"Knowledge folder {folder} has no sections to answer from: {hint}.",
                              path=str(folder))
-    return sections
+    return Knowledge(tuple(documents))
 
 
 def _read(path: Path) -> str:
@@ -104,25 +142,48 @@ def _lines(text: str, pos: int) -> Iterator[tuple[int, int, str]]:
         pos = end
 
 
-def _front_matter(text: str, pos: int) -> tuple[dict[str, str], int]:
-    """Simple `key: value` lines between `---` fences at the very top, and where the body starts."""
+def _front_matter(text: str, pos: int) -> tuple[dict[str, str | list[str]], int]:
+    """Simple `key: value` lines between `---` fences at the very top, and where the body
+    starts; a key with no value takes the `- item` lines below it as a list."""
     lines = _lines(text, pos)
     first = next(lines, None)
     if first is None or not _FRONT_MATTER_FENCE.fullmatch(first[2]):
         return {}, pos
-    fields: dict[str, str] = {}
+    fields: dict[str, str | list[str]] = {}
+    listing: list[str] | None = None
     for _, end, line in lines:
         if _FRONT_MATTER_FENCE.fullmatch(line):
             return fields, end
+        if listing is not None and (item := _LIST_ITEM.fullmatch(line)):
+            listing.append(_unquote(item.group(1)))
+            continue
         key, colon, value = line.partition(":")
+        listing = None
         if colon and key.strip():
-            fields[key.strip().lower()] = value.strip().strip("\"'").strip()
+            if value.strip():
+                fields[key.strip().lower()] = _unquote(value)
+            else:
+                listing = fields.setdefault(key.strip().lower(), [])  # type: ignore[assignment]
     return {}, pos  # never closed: a thematic break, not front matter
 
 
-def _parse_document(source: str, text: str) -> list[Section]:
+def _unquote(value: str) -> str:
+    return value.strip().strip("\"'").strip()
+
+
+def _parse_document(source: str, text: str) -> Document:
     start = 1 if text.startswith("\ufeff") else 0
     fields, body_start = _front_matter(text, start)
+    title = fields.get("title")
+    listed = fields.get("examples")
+    examples = tuple(e for e in listed if e) if isinstance(listed, list) else ()
+    sections = _sections(source, text, body_start, title if isinstance(title, str) else None)
+    document = sections[0].document if sections else _readable(Path(source).stem)
+    return Document(document, _slug(Path(source).stem, "document"), source, tuple(sections),
+                    examples)
+
+
+def _sections(source: str, text: str, body_start: int, title: str | None) -> list[Section]:
     headings: list[tuple[int, str, int, int]] = []  # level, text, line start, line end
     in_fence = False
     for line_start, line_end, line in _lines(text, body_start):
@@ -132,7 +193,7 @@ def _parse_document(source: str, text: str) -> list[Section]:
             headings.append((len(match.group(1)), match.group(2), line_start, line_end))
 
     first_h1 = next((h[1] for h in headings if h[0] == 1), None)
-    document = fields.get("title") or first_h1 or _readable(Path(source).stem)
+    document = title or first_h1 or _readable(Path(source).stem)
     slug = _slug(Path(source).stem, "document")
     ids: dict[str, int] = {}
 

@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import EmbeddingModelError, StoreError
-from ..knowledge import Section, folder_state, knowledge_version, load_sections
+from ..knowledge import (
+    Knowledge,
+    Overview,
+    Section,
+    folder_state,
+    knowledge_version,
+    load_knowledge,
+    overview,
+)
 from ..settings import Settings
 from ..store import (
     Embedder,
@@ -64,11 +72,14 @@ class Retriever:
         sync_report: SyncReport | None = None,
         folder: tuple[tuple[str, int, int], ...] = (),
         settings: Settings | None = None,
+        summary: Overview | None = None,
     ) -> None:
         """`settings`, when given, let the retriever rebuild its index should it break."""
         if (store is None) != (embedder is None):
             raise ValueError("dense search needs both a store and an embedder")
         self.sections = tuple(sections)
+        # What the folder is about, for the page, the refusal and Claude's prompt.
+        self.overview = summary or overview(Knowledge.of(self.sections))
         self.sections_by_id = {section.id: section for section in self.sections}
         self._order = {section.id: i for i, section in enumerate(self.sections)}
         self.knowledge_version = knowledge_version(list(self.sections))
@@ -95,19 +106,20 @@ class Retriever:
         """Load the knowledge folder, bring its index up to date, build the BM25 index.
         `embedder` saves loading the model again when a retriever is reopened."""
         folder = folder_state(Path(settings.knowledge_dir))
-        sections = load_sections(Path(settings.knowledge_dir))
+        knowledge = load_knowledge(Path(settings.knowledge_dir))
+        sections, summary = knowledge.sections, overview(knowledge)
         try:
             model = embedder or Embedder.from_settings(settings)
         except EmbeddingModelError as error:
             # The error's own message names BOT_EMBEDDING_MODEL_DIR and the fix.
             warning = f"Answers use keyword search only; semantic search is unavailable: {error}"
             log.warning("%s", warning)
-            return cls(sections, warnings=(warning,), folder=folder)
+            return cls(sections, warnings=(warning,), folder=folder, summary=summary)
         store, report = open_index(
             settings, sections, lambda: model, force=rebuild, progress=progress
         )
         return cls(sections, store=store, embedder=model, sync_report=report, folder=folder,
-                   settings=settings)
+                   settings=settings, summary=summary)
 
     @property
     def dense_available(self) -> bool:
