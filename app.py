@@ -1,13 +1,15 @@
-"""Serve the chat about Amazon's investment in Anthropic: `python app.py`.
+"""Serve the chat about the knowledge folder's documents: `python app.py`.
 
 Opens on http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT change it);
-the page and its /chat endpoint are built in bot.webapp around bot.chat.
+the page and its /chat endpoint are built in bot.presentation.webapp around
+bot.presentation.chat, and served by bot.presentation.server.
 """
 
 import logging
 
 from bot.errors import BotError
-from bot.presentation.webapp import build_demo, serve
+from bot.presentation.server import serve
+from bot.presentation.webapp import build_demo
 
 try:
     demo = build_demo()

@@ -22,15 +22,13 @@ from bot import retrieve
 from bot.answering import AnswerRequest
 from bot.errors import ConfigurationError
 from bot.presentation import Chat
+from bot.presentation.server import bind_warning, parse_auth, serve
 from bot.presentation.webapp import (
     OFFLINE_STATUS,
     backend_status,
-    bind_warning,
     build_demo,
     examples,
     header_html,
-    parse_auth,
-    serve,
     warm_up,
 )
 from bot.settings import Settings

@@ -22,7 +22,8 @@ from upstream import Upstream, error_reply
 
 import bot
 from bot.errors import AuthenticationError
-from bot.presentation.webapp import build_demo, serve
+from bot.presentation.server import serve
+from bot.presentation.webapp import build_demo
 from bot.settings import Settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")

@@ -1,7 +1,8 @@
 """Stage 5, presentation: the chat turn and the web page around it.
 
 - `chat`: one chat turn (rate limit, rendering, friendly errors), with no gradio;
-- `webapp`: the Gradio page and how it is served (bind, login, concurrency).
+- `webapp`: the Gradio page; `style` its look;
+- `server`: how it is served (bind, login, concurrency).
 
 `build_demo` and `serve` are imported on first use, so `bot.presentation.Chat`
 can be used (and tested) without loading gradio.
@@ -37,8 +38,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("build_demo", "serve"):
-        from . import webapp
+    if name == "build_demo":
+        from .webapp import build_demo
 
-        return getattr(webapp, name)
+        return build_demo
+    if name == "serve":
+        from .server import serve
+
+        return serve
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,19 +1,16 @@
-"""The Gradio page: a streaming ChatInterface around `bot.chat`, and how it is served.
+"""The Gradio page: a streaming ChatInterface around `chat.Chat`.
 
 `build_demo()` warms the retriever up, works out the status line and the
-examples, and returns the page; its chat endpoint is /chat. `serve()` launches
-it on loopback (or GRADIO_SERVER_NAME / GRADIO_SERVER_PORT), with Gradio's
-login when BOT_AUTH is set, and answers BOT_CONCURRENCY questions side by side.
-This is the only module of `bot` that imports gradio; `import bot` does not.
+examples, and returns the page; its chat endpoint is /chat. How it is served
+(bind, login, limits) is `server`. Only the presentation stage imports gradio;
+`import bot` does not.
 """
 
 from __future__ import annotations
 
 import html
-import ipaddress
 import logging
 import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +24,7 @@ from ..errors import BotError
 from ..knowledge import load_sections
 from ..settings import Settings, get_settings
 from .chat import Chat, from_literal_markdown, literal_markdown
+from .server import client_key
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +45,6 @@ EXTRA_EXAMPLES = (
 )
 MAX_EXAMPLES = 6
 
-CSS = """
-.gradio-container { max-width: 920px !important; margin: 0 auto !important; }
-#header h1 { font-size: 1.5rem; margin: 0.6rem 0 0.25rem; text-align: center; }
-#header p { text-align: center; margin: 0.15rem 0; }
-#header .status { color: var(--body-text-color-subdued); font-size: 0.9rem; }
-#header .status-warning { color: var(--color-accent); font-size: 0.85rem; }
-.answer-footer { margin-top: 0.6rem; }
-details.sources { border-top: 1px solid var(--border-color-primary); padding-top: 0.4rem; }
-details.sources summary { cursor: pointer; font-weight: 600; font-size: 0.9rem; }
-.source-list { margin: 0.4rem 0 0 1.2rem; padding: 0; font-size: 0.9rem; }
-.source-list li { margin: 0.35rem 0; }
-.source-section { display: block; font-weight: 600; }
-.source-quote { display: block; color: var(--body-text-color-subdued); font-style: italic; }
-.answer-warning { font-size: 0.85rem; color: var(--body-text-color-subdued); margin: 0.4rem 0 0; }
-#chat .example { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
-    background: var(--background-fill-secondary); }
-#chat .example:hover { border-color: var(--color-accent); }
-.bot-notice { border-left: 3px solid var(--color-accent); padding-left: 0.6rem; }
-"""
 
 
 def literal_chatbot(**options: Any) -> gr.Chatbot:
@@ -147,17 +126,6 @@ def header_html(status: str, warnings: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def client_key(request: gr.Request | None) -> str:
-    """Who is asking, for the rate limit: the login name, else the client address."""
-    if request is None:
-        return "anonymous"
-    if request.username:
-        return f"user:{request.username}"
-    if request.client is not None and request.client.host:
-        return f"host:{request.client.host}"
-    return f"session:{request.session_hash}"
-
-
 def build_demo(settings: Settings | None = None, chat: Chat | None = None) -> gr.Blocks:
     """The chat page; `chat` replaces the real answerer (tests)."""
     settings = settings or get_settings()
@@ -201,75 +169,3 @@ def build_demo(settings: Settings | None = None, chat: Chat | None = None) -> gr
     # Every event of the page, not only the answers, runs side by side.
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo
-
-
-def parse_auth(auth: str | None) -> tuple[str, str] | None:
-    """BOT_AUTH as Gradio's (user, password); `Settings.check` has made sure it has both."""
-    if auth is None:
-        return None
-    user, _, password = auth.partition(":")
-    return user.strip(), password
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def bind_warning(host: str, auth: tuple[str, str] | None) -> str | None:
-    """What to warn about before serving on `host`."""
-    if is_loopback(host) or auth is not None:
-        return None
-    return (
-        f"Warning: serving on {host}, reachable from other machines, with no login. "
-        "Set BOT_AUTH=user:password to require one, or bind to 127.0.0.1."
-    )
-
-
-def serve(
-    demo: gr.Blocks,
-    settings: Settings | None = None,
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    block: bool = True,
-) -> str:
-    """Launch `demo` and print its address; returns the local URL.
-
-    `host` and `port` default to GRADIO_SERVER_NAME / GRADIO_SERVER_PORT as Settings
-    read them (127.0.0.1:7860). With `block=False` it returns once the server is up.
-    """
-    settings = settings or get_settings()
-    host = host or settings.server_name
-    port = port or settings.server_port
-    auth = parse_auth(settings.auth)
-    if (warning := bind_warning(host, auth)) is not None:
-        print(warning, file=sys.stderr, flush=True)
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        auth_message="Sign in to ask about Amazon’s investment in Anthropic.",
-        # Room for every concurrent answer, plus the page's small events.
-        max_threads=max(40, 3 * settings.concurrency),
-        prevent_thread_lock=True,
-        quiet=True,
-        footer_links=["api"],
-        theme=gr.themes.Soft(
-            primary_hue="orange",
-            neutral_hue="slate",
-            # System fonts: the page then asks no third party for anything.
-            font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
-            font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
-        ),
-        css=CSS,
-    )
-    url = demo.local_url or f"http://{host}:{port}/"
-    print(f"Chat is running at {url} (press Ctrl+C to stop)", flush=True)
-    if block:
-        demo.block_thread()
-    return url

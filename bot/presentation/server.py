@@ -1,0 +1,94 @@
+"""How the page is served: where it listens, who may use it, and how much at once.
+
+`serve()` launches a Blocks page on GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (as
+Settings read them; loopback by default), with Gradio's login when BOT_AUTH is set,
+and answers BOT_CONCURRENCY questions side by side. `client_key` says who is
+asking, for the per-client limits.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+
+import gradio as gr
+
+from ..settings import Settings, get_settings
+from .style import CSS, theme
+
+
+def client_key(request: gr.Request | None) -> str:
+    """Who is asking, for the rate limit: the login name, else the client address."""
+    if request is None:
+        return "anonymous"
+    if request.username:
+        return f"user:{request.username}"
+    if request.client is not None and request.client.host:
+        return f"host:{request.client.host}"
+    return f"session:{request.session_hash}"
+
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """BOT_AUTH as Gradio's (user, password); `Settings.check` has made sure it has both."""
+    if auth is None:
+        return None
+    user, _, password = auth.partition(":")
+    return user.strip(), password
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_warning(host: str, auth: tuple[str, str] | None) -> str | None:
+    """What to warn about before serving on `host`."""
+    if is_loopback(host) or auth is not None:
+        return None
+    return (
+        f"Warning: serving on {host}, reachable from other machines, with no login. "
+        "Set BOT_AUTH=user:password to require one, or bind to 127.0.0.1."
+    )
+
+
+def serve(
+    demo: gr.Blocks,
+    settings: Settings | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    block: bool = True,
+) -> str:
+    """Launch `demo` and print its address; returns the local URL.
+
+    `host` and `port` default to GRADIO_SERVER_NAME / GRADIO_SERVER_PORT as Settings
+    read them (127.0.0.1:7860). With `block=False` it returns once the server is up.
+    """
+    settings = settings or get_settings()
+    host = host or settings.server_name
+    port = port or settings.server_port
+    auth = parse_auth(settings.auth)
+    if (warning := bind_warning(host, auth)) is not None:
+        print(warning, file=sys.stderr, flush=True)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        auth_message="Sign in to ask about Amazon’s investment in Anthropic.",
+        # Room for every concurrent answer, plus the page's small events.
+        max_threads=max(40, 3 * settings.concurrency),
+        prevent_thread_lock=True,
+        quiet=True,
+        footer_links=["api"],
+        theme=theme(),
+        css=CSS,
+    )
+    url = demo.local_url or f"http://{host}:{port}/"
+    print(f"Chat is running at {url} (press Ctrl+C to stop)", flush=True)
+    if block:
+        demo.block_thread()
+    return url
