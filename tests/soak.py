@@ -47,7 +47,7 @@ QUESTIONS = [
     "Why is the deal a big deal?",
 ]
 ANSWERED = "Sources ("  # a cited answer's footer
-CLEAR_MESSAGES = ("Sorry, I couldn't answer that.", "cut short", "The article doesn't say")
+CLEAR_MESSAGES = ("Sorry, I couldn't answer that.", "cut short", "I couldn't find that in")
 APOLOGY = "Sorry, something went wrong on our side"
 
 

@@ -120,11 +120,11 @@ def test_article_text_in_sources_cannot_become_markup() -> None:
 
 def test_a_refusal_reads_as_a_plain_sentence_without_sources_or_warning() -> None:
     refusal = Answer(
-        text="The article doesn't say anything about that.", refused=True, citations=(CITATION,)
+        text="I couldn't find that in the article.", refused=True, citations=(CITATION,)
     )
     chat, _ = chat_with(refusal)
     assert list(chat.reply("Weather?", [], "host:a")) == [
-        "The article doesn't say anything about that."
+        "I couldn't find that in the article."
     ]
 
 

@@ -67,7 +67,7 @@ def test_a_streamed_answer_grows_in_order_and_ends_with_verbatim_quotes_at_file_
 def test_an_answer_that_starts_with_the_refusal_prefix_is_a_refusal_without_warnings(
     api: Upstream, passages: tuple[Passage, ...]
 ) -> None:
-    api.enqueue(Reply(events=answer_events([("The article doesn't say who the CEO is.", [])])))
+    api.enqueue(Reply(events=answer_events([("I couldn't find that in the article.", [])])))
     final = backend().answer(ask(passages, "Who is Amazon's CEO?"))
 
     assert final.refused and not final.grounded and final.warnings == ()

@@ -200,7 +200,7 @@ def echo_events(body: Any, *, model: str = "claude-test") -> list[Event]:
     """The default answer: quote the first sentence of the first search result, cited."""
     first = _first_search_result(body)
     if first is None or not first.get("content"):
-        return answer_events([("The article doesn't say.", [])], model=model)
+        return answer_events([("I couldn't find that in the article.", [])], model=model)
     sentence = first["content"][0]["text"]
     citation = search_result_citation(first["source"], sentence, title=first.get("title"))
     return answer_events([("According to the article: ", []), (sentence, [citation])], model=model)

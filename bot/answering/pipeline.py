@@ -160,6 +160,8 @@ def _run(
         passages=retrieval.passages,
         warnings=retrieval.warnings,
         knowledge_version=retrieval.knowledge_version,
+        evidence=retrieval.evidence,
+        overview=retrieval.overview,
     )
     retrieved = time.perf_counter()
     last: Answer | None = None

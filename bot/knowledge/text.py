@@ -1,4 +1,4 @@
-"""Small text utilities shared by the stages: sentence spans and word normalisation.
+"""Small text utilities shared by the stages: sentence spans and word tokens.
 
 Sentences are returned as (start, end) spans into the text they came from, so a
 quote built from them is verbatim by construction.
@@ -53,7 +53,9 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+# Digits and letters are separate words ("5ghz" is "5 ghz"); a number keeps its
+# decimal or thousands separators ("24.04", "3,200").
+_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-z]+")
 
 
 def normalize(text: str) -> str:
@@ -66,24 +68,3 @@ def normalize(text: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-case word tokens, numbers kept whole ("5", "100", "2023")."""
     return _WORD.findall(normalize(text))
-
-
-def stem(word: str) -> str:
-    """A deliberately light stemmer: enough to match investing/invested/investment."""
-    for suffix in (
-        "ments",
-        "ment",
-        "ings",
-        "ing",
-        "ions",
-        "ion",
-        "ers",
-        "er",
-        "ies",
-        "ed",
-        "es",
-        "s",
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word

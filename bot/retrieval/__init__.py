@@ -6,7 +6,7 @@
 - `retriever`: `Retriever`, the hybrid search, shared per knowledge folder.
 """
 
-from .followups import previous_question
+from .followups import follows_from, previous_question
 from .fusion import RRF_K, fuse
 from .keywords import KeywordIndex, keyword_tokens
 from .retriever import (
@@ -23,6 +23,7 @@ __all__ = [
     "KeywordIndex",
     "Retrieval",
     "Retriever",
+    "follows_from",
     "fuse",
     "get_retriever",
     "keyword_tokens",

@@ -1,65 +1,44 @@
 """Keyword search: BM25 over the sections' words, built once per knowledge folder.
 
-Words are lower-cased and lightly stemmed; numbers are kept whole; words of one
-synonym group share a token, and a year in a text (or a question asking "when")
-adds a shared marker, which neither BM25 nor the small embedding model links.
+Words are those of `terms` (stopwords dropped, Snowball stems, numbers whole). A
+year in a text, or a question asking "when" or "which year", adds a shared marker,
+which neither BM25 nor the small embedding model links. The index also knows how
+rare each stem is in the knowledge base, which the offline answerer weighs words by.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import bm25s
 
 from ..knowledge import Section, words
-from ..knowledge.text import stem
 from ..store import top_indices
-from .lexicon import fold_phrases, synonym_key
+from .spelling import Speller
+from .terms import terms
 
 # bm25s sets its own logger to DEBUG, which would print on every start.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-# Function words and question words; "before" and "after" are kept, since "invested
-# before" should find "Before this news".
-STOPWORDS = frozenset(
-    {
-        "a", "about", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been",
-        "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had",
-        "has", "have", "having", "he", "her", "him", "his", "how", "i", "if", "in", "into", "is",
-        "it", "its", "just", "many", "may", "me", "might", "more", "most", "much", "my", "no",
-        "not", "of", "on", "or", "our", "over", "please", "she", "should", "so", "some", "such",
-        "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
-        "those", "to", "too", "very", "was", "we", "were", "what", "when", "where", "which",
-        "while", "who", "whom", "whose", "why", "will", "with", "would", "you", "your"
-    }
-)
-
-
-# A question asking "when" or "which year" wants a section that names a year; the
-# marker links the two, which neither BM25 nor the small embedding model can.
 YEAR_MARKER = "<year>"
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 _ASKS_FOR_YEAR = frozenset({"when", "year", "years", "date", "dates"})
 
 
 def keyword_tokens(text: str, *, query: bool = False) -> list[str]:
-    """Lower-cased, lightly stemmed content words; numbers kept whole; a shared token
-    per synonym group; a year marker for each year in a text, or once for a question
-    asking for one."""
-    content = [word for word in words(fold_phrases(text)) if word not in STOPWORDS]
-    tokens = [stem(word) for word in content]
-    # "electricity" finds "power", "rivals" finds "competitors": words the small
-    # embedding model may miss, and BM25 alone never links.
-    tokens += [f"~{key}" for word in content if (key := synonym_key(word))]
+    """The stems of `text`, plus a year marker for each year in a text, or once for a
+    question asking for one."""
+    tokens = terms(text)
     found = words(text)
     if query:
         tokens += [YEAR_MARKER] if _ASKS_FOR_YEAR.intersection(found) else []
     else:
         tokens += [YEAR_MARKER for word in found if _YEAR.match(word)]
     return tokens
-
 
 
 class KeywordIndex:
@@ -73,6 +52,24 @@ class KeywordIndex:
         ]
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
+        self._sections = max(len(corpus), 1)
+        self._frequency = Counter(token for tokens in corpus for token in set(tokens))
+        self._speller: Speller | None = None  # built on the first misspelt word
+
+    def closest(self, stem: str) -> str | None:
+        """A stem the sections use that `stem` is likely a misspelling of."""
+        if self._speller is None:
+            self._speller = Speller(self._frequency)
+        return self._speller.closest(stem)
+
+    def knows(self, stem: str) -> bool:
+        """Whether any section uses the stem."""
+        return stem in self._frequency
+
+    def idf(self, stem: str) -> float:
+        """How rare a stem is among the sections: high for a word few sections use, highest
+        for one none uses (a question asking about something the documents never name)."""
+        return math.log((self._sections + 1) / (self._frequency.get(stem, 0) + 0.5))
 
     def rank(self, query: str, depth: int) -> list[str]:
         """Ids of the sections sharing words with `query`, best first."""

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import EmbeddingModelError, StoreError
 from ..knowledge import (
     Knowledge,
@@ -41,15 +43,18 @@ from ..store import (
     SyncReport,
     open_index,
 )
-from ..types import Passage, Turn
-from .followups import previous_question
+from ..types import Evidence, Passage, Turn
+from .evidence import Reader
+from .followups import follows_from
 from .fusion import fuse
 from .keywords import KeywordIndex
+from .vocabulary import KnowledgeVocabulary
 
 log = logging.getLogger(__name__)
 
 CANDIDATE_DEPTH = 20  # ranks taken from each list before fusion
-FOLLOW_UP_WEIGHT = 0.5  # "<previous question> <question>" counts half as much as the question
+FOLLOW_UP_WEIGHT = 0.5  # a follow-up alone counts half as much as read with the earlier one
+RERANK_DEPTH = 6  # candidates measured sentence by sentence and ranked by their best one
 
 @dataclass(frozen=True)
 class Retrieval:
@@ -57,6 +62,8 @@ class Retrieval:
     warnings: tuple[str, ...]
     knowledge_version: str
     dense: dict[str, float] = field(default_factory=dict)  # cosine similarity per candidate
+    evidence: Evidence | None = None  # sentence by sentence, for the offline answerer
+    overview: Overview | None = None  # what the knowledge folder holds
 
 
 class Retriever:
@@ -89,6 +96,8 @@ class Retriever:
         self._store = store
         self._embedder = embedder
         self._keywords = KeywordIndex(self.sections)
+        self.vocabulary = KnowledgeVocabulary(self._keywords, embedder, self.sections)
+        self._reader = Reader(self.sections_by_id, store, embedder, self.vocabulary)
         self._rebuild_lock = threading.Lock()
         self._rebuilder = None
         if settings is not None and embedder is not None:
@@ -134,16 +143,19 @@ class Retriever:
         self, question: str, k: int = 4, history: Sequence[Turn] = (), mode: str = "hybrid"
     ) -> Retrieval:
         """The `k` sections that best answer `question`, best first. `mode` "dense" or
-        "bm25" ranks by that search alone, so `python -m bot eval` can compare them."""
-        queries = [(question, 1.0)]
-        if (previous := previous_question(history, question)) is not None:
-            queries.append((f"{previous} {question}", FOLLOW_UP_WEIGHT))
+        "bm25" ranks by that search alone, so `faq-bot eval` can compare them."""
+        follows = follows_from(question, history, self._keywords.knows)
+        # A follow-up is searched mostly as read with the question it builds on.
+        queries = [(question, 1.0 if follows is None else FOLLOW_UP_WEIGHT)]
+        if follows is not None:
+            queries.append((f"{follows} {question}", 1.0))
         rankings: list[tuple[Sequence[str], float]] = []
         warnings = list(self.warnings)
         dense: dict[str, float] = {}
+        vectors: list[np.ndarray] = []
         if mode != "bm25" and self._store is not None and self._embedder is not None:
             try:
-                found = self._dense_search([text for text, _ in queries])
+                vectors, found = self._dense_search([text for text, _ in queries])
                 for (_, weight), ranking in zip(queries, found, strict=True):
                     # Ids of another knowledge version (a shared server) are skipped.
                     hits = [(id_, sim) for id_, sim in ranking if id_ in self.sections_by_id]
@@ -156,34 +168,45 @@ class Retriever:
                     f"Semantic search failed ({error}); this answer uses keyword search only."
                 )
                 rankings.clear()
-                dense = {}
+                dense, vectors = {}, []
         for text, weight in queries if mode != "dense" else ():
             rankings.append((self._keywords.rank(text, CANDIDATE_DEPTH), weight))
         fused = fuse(rankings)
-        best = sorted(fused, key=lambda id_: (-fused[id_], self._order[id_]))[: max(k, 0)]
+        depth = max(k, RERANK_DEPTH) if mode == "hybrid" else k
+        best = sorted(fused, key=lambda id_: (-fused[id_], self._order[id_]))[: max(depth, 0)]
+        candidates = [self._passage(id_, fused[id_]) for id_ in best]
+        evidence = self._reader.evidence(question, candidates, vectors, follows)
+        if mode == "hybrid":
+            candidates = self._reader.rerank(question, candidates, evidence)
         return Retrieval(
-            passages=tuple(self._passage(id_, fused[id_]) for id_ in best),
+            passages=tuple(candidates[: max(k, 0)]),
             warnings=tuple(warnings),
             knowledge_version=self.knowledge_version,
             dense=dense,
+            evidence=evidence,
+            overview=self.overview,
         )
 
-    def _dense_search(self, texts: list[str]) -> list[list[tuple[str, float]]]:
-        """Chroma's ranking for each text; an index that broke is rebuilt first."""
+    def _dense_search(
+        self, texts: list[str]
+    ) -> tuple[list[np.ndarray], list[list[tuple[str, float]]]]:
+        """The texts' vectors and Chroma's ranking for each; an index that broke is
+        rebuilt first."""
         assert self._store is not None and self._embedder is not None
         vectors = list(self._embedder.embed(texts))
         store, embedder = self._store, self._embedder
         if not store.present():
             store = self._rebuild(store, "its files are gone")
         try:
-            return store.query_many(vectors, CANDIDATE_DEPTH)
+            return vectors, store.query_many(vectors, CANDIDATE_DEPTH)
         except MissingCollectionError as error:
             # Deleted on a shared server, or the server lost its data: rebuild, retry.
             log.warning("%s Rebuilding it.", error)
             self.sync_report = store.sync(self.sections, lambda: embedder)
-            return store.query_many(vectors, CANDIDATE_DEPTH)
+            return vectors, store.query_many(vectors, CANDIDATE_DEPTH)
         except StoreError as error:
-            return self._rebuild(store, str(error)).query_many(vectors, CANDIDATE_DEPTH)
+            return vectors, self._rebuild(store, str(error)).query_many(vectors,
+                                                                         CANDIDATE_DEPTH)
 
     def _rebuild(self, broken: SectionStore, reason: str) -> SectionStore:
         """A working index in place of `broken`, or StoreError when none can be had now."""

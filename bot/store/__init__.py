@@ -17,6 +17,7 @@ from .collection import (
     SyncReport,
     collection_name,
     embedded_text,
+    sentence_records,
     vector_texts,
 )
 from .dense import DenseIndex, top_indices
@@ -41,6 +42,7 @@ __all__ = [
     "open_client",
     "open_index",
     "resolve_model_dir",
+    "sentence_records",
     "server_url",
     "top_indices",
     "vector_texts",

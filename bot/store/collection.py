@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 UPSERT_BATCH = 16  # sections per upsert, and per step of the progress report
 QUERY_FANOUT = 8  # vectors fetched per wanted section, since a section has several
+FETCHED_LIMIT = 20_000  # vectors of a big or remote collection kept once read back
 # Stored with the collection; a change of what is embedded re-embeds everything.
 LAYOUT = "all-MiniLM-L6-v2/section+sentences/1"
 SECTION_LAYOUT = "all-MiniLM-L6-v2/section/1"  # half the tokens to embed, a fifth the vectors
@@ -68,6 +69,16 @@ def vector_texts(section: Section, per_sentence: bool = True) -> list[str]:
         return [embedded_text(section)]
     sentences = [section.text[a:b] for a, b in sentence_spans(section.text)]
     return [embedded_text(section), *(sentences if len(sentences) > 1 else [])]
+
+
+def sentence_records(section: Section, per_sentence: bool = True) -> list[str]:
+    """The record holding each sentence's vector, in `sentence_spans` order: the
+    sentence's own, or the section's when it was stored whole (one sentence, or the
+    one-vector-per-section layout)."""
+    count = len(sentence_spans(section.text))
+    if per_sentence and count > 1:
+        return [f"{section.id}#{n}" for n in range(1, count + 1)]
+    return [f"{section.id}#0"] * count
 
 
 class MissingCollectionError(StoreError):
@@ -103,6 +114,7 @@ class SectionStore:
         self._client = client
         self._lock_path = lock_path
         self._dense: DenseIndex | None = None  # set by sync when the collection is small
+        self._fetched: dict[str, np.ndarray] = {}  # vectors read back from a big collection
         self._stamp: tuple[int, int] | None = None  # the database file as `_dense` saw it
         try:
             self._collection = self._open_collection()
@@ -271,6 +283,31 @@ class SectionStore:
             metadatas=metadatas,  # type: ignore[arg-type]
             documents=texts,
         )
+
+    def vectors(self, record_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of `record_ids` (those that exist), from the in-memory copy
+        when there is one, else from Chroma, remembered: a section's vectors change only
+        with its text, which changes its records."""
+        wanted = list(dict.fromkeys(record_ids))
+        if self._dense is not None:
+            return self._dense.vectors(wanted)
+        found = {r: self._fetched[r] for r in wanted if r in self._fetched}
+        missing = [r for r in wanted if r not in found]
+        if missing:
+            try:
+                got = self._collection.get(ids=missing, include=["embeddings"])
+            except Exception as error:
+                raise StoreError(
+                    f"Reading vectors from {self.location} failed ({type(error).__name__}: "
+                    f"{error}).", location=self.location,
+                ) from error
+            embeddings = got["embeddings"] if got["embeddings"] is not None else []
+            for record_id, vector in zip(got["ids"], embeddings, strict=False):
+                found[record_id] = np.asarray(vector, dtype=np.float32)
+            if len(self._fetched) > FETCHED_LIMIT:
+                self._fetched.clear()
+            self._fetched.update({r: found[r] for r in missing if r in found})
+        return found
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The `k` nearest sections as (section id, cosine similarity), best first; a

@@ -53,12 +53,17 @@ class DenseIndex:
         rows = [row for members in groups.values() for row in members]
         # Rows grouped by section, so a section's best is one reduceat over its run.
         self._vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32)[rows])
+        self._row_of = {record_ids[row]: n for n, row in enumerate(rows)}
         self._section_ids = list(groups)
         sizes = [len(members) for members in groups.values()]
         self._starts = np.cumsum([0, *sizes[:-1]], dtype=np.intp)
 
     def __len__(self) -> int:
         return len(self._vectors)
+
+    def vectors(self, record_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those records that are held here."""
+        return {r: self._vectors[self._row_of[r]] for r in record_ids if r in self._row_of}
 
     def search_many(self, queries: Sequence[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
         """For each query, the `k` best sections as (section id, cosine similarity)."""

@@ -174,7 +174,22 @@ class Embedder:
         pooled = self._session.run(None, feeds)[0][0].sum(axis=0)
         return pooled / max(math.sqrt(float(pooled @ pooled)), 1e-12)
 
-    def _forward(self, encodings: Sequence[Encoding]) -> np.ndarray:
+    def token_states(self, texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
+        """Each text's word pieces and their contextual vectors, unit length, without the
+        [CLS] and [SEP] around them: what the offline answerer aligns word by word."""
+        if not texts:
+            return []
+        encodings = self._tokenizer.encode_batch(list(texts))
+        hidden, _ = self._hidden(encodings)
+        found = []
+        for row, encoding in enumerate(encodings):
+            states = hidden[row, 1 : len(encoding.ids) - 1]
+            norms = np.linalg.norm(states, axis=1, keepdims=True)
+            found.append((encoding.tokens[1:-1], states / np.maximum(norms, 1e-12)))
+        return found
+
+    def _hidden(self, encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
+        """The model's last hidden states for a padded batch, and its attention mask."""
         width = max(len(e.ids) for e in encodings)
         input_ids = np.zeros((len(encodings), width), dtype=np.int64)
         attention = np.zeros((len(encodings), width), dtype=np.int64)
@@ -184,7 +199,10 @@ class Embedder:
         feeds = {"input_ids": input_ids, "attention_mask": attention}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        hidden = self._session.run(None, feeds)[0]
+        return self._session.run(None, feeds)[0], attention
+
+    def _forward(self, encodings: Sequence[Encoding]) -> np.ndarray:
+        hidden, attention = self._hidden(encodings)
         mask = attention[:, :, None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ...errors import MissingAPIKeyError
+from ...knowledge import Overview
 from ...settings import Settings, get_settings
-from ...types import Answer, Passage, Turn
+from ...types import Answer, Evidence, Passage, Turn
 
-REFUSAL_PREFIX = "The article doesn't say"
+REFUSAL_PREFIX = "I couldn't find that in"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class AnswerRequest:
     passages: tuple[Passage, ...]
     warnings: tuple[str, ...] = ()  # carried into every Answer (e.g. degraded retrieval)
     knowledge_version: str | None = None
+    evidence: Evidence | None = None  # what retrieval measured, sentence by sentence
+    overview: Overview | None = None  # what the knowledge folder holds, in its own words
 
 
 class Backend(ABC):

@@ -9,7 +9,7 @@
 
 from .backend import EMPTY_WARNING, UNCITED_WARNING, ClaudeBackend
 from .bedrock import BedrockBackend
-from .prompt import SYSTEM_PROMPT, build_messages, system_blocks
+from .prompt import SYSTEM_PROMPT, build_messages, system_blocks, system_prompt
 
 __all__ = [
     "EMPTY_WARNING",
@@ -19,4 +19,5 @@ __all__ = [
     "ClaudeBackend",
     "build_messages",
     "system_blocks",
+    "system_prompt",
 ]

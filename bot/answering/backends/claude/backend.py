@@ -75,7 +75,7 @@ class ClaudeBackend(Backend):
             with self.client.messages.stream(
                 model=self.model,
                 max_tokens=self.settings.max_tokens,
-                system=system_blocks(),
+                system=system_blocks(request.overview),
                 messages=build_messages(request),
             ) as events:
                 request_id = events.response.headers.get(self.request_id_header)
