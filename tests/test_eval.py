@@ -1,4 +1,5 @@
-"""The eval set and `python -m bot eval`: quality cannot regress without a failing test."""
+"""The eval sets and `faq-bot eval`: quality cannot regress without a failing test, and the
+test split is measured, never looked into."""
 
 from __future__ import annotations
 
@@ -7,58 +8,77 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from upstream import Upstream
 
 from bot import Citation, get_settings
 from bot.cli import main
 from bot.knowledge import load_sections
-from bot.measurement.evaluation import (
-    EVAL_FILE,
-    TARGETS,
-    Outcome,
-    evaluate,
-    load_cases,
-    metrics,
-    missed_targets,
-    missing_facts,
-    verbatim,
-)
+from bot.measurement.calibration import fit
+from bot.measurement.cases import ARTICLE_SET, EVAL_FILE, discover_sets, missing_facts, verbatim
+from bot.measurement.evaluation import evaluate, evaluate_set
+from bot.measurement.scores import Outcome, metrics
+
+SETS = discover_sets()
+# What the offline answerer reaches on the dev split, a little below what was measured
+# when these floors were set: a drop below one is a regression (`faq-bot eval`).
+DEV_FLOORS = {"answer_accuracy": 0.45, "near_miss_declined": 0.45, "citation_validity": 1.0}
 
 
 @pytest.fixture(scope="module")
-def offline_run() -> tuple[dict[str, float | None], list[Outcome]]:
-    return evaluate("offline", "hybrid")
+def offline_runs() -> dict[str, list[Outcome]]:
+    return {eval_set.name: evaluate_set(eval_set) for eval_set in SETS}
 
 
-def test_the_offline_bot_meets_every_quality_target_on_the_eval_set(offline_run) -> None:
-    numbers, outcomes = offline_run
-    wrong = [o.id for o in outcomes if not o.correct]
-    badly_ranked = [o.id for o in outcomes if o.expect == "answer" and o.rank != 1]
-    assert missed_targets(numbers) == [], (numbers, wrong, badly_ranked)
-    assert set(TARGETS) <= set(numbers)
+def test_there_is_the_article_and_at_least_four_documents_of_other_kinds() -> None:
+    names = [s.name for s in SETS]
+    assert names[0] == ARTICLE_SET and len(names) >= 5
+    suffixes = {p.suffix for s in SETS[1:] for p in s.knowledge_dir.iterdir()}
+    assert {".md", ".txt"} <= suffixes
 
 
-def test_every_quote_the_offline_bot_gives_is_verbatim_and_every_answer_is_cited(
-    offline_run,
-) -> None:
-    numbers, outcomes = offline_run
-    assert sum(len(o.citations) for o in outcomes) > 50
-    assert numbers["citation_validity"] == 1.0
-    assert numbers["cited_answers"] == 1.0
+@pytest.mark.parametrize("eval_set", SETS, ids=[s.name for s in SETS])
+def test_every_set_has_enough_questions_of_each_kind_in_both_splits(eval_set) -> None:
+    cases = eval_set.cases()
+    assert len({c.id for c in cases}) == len(cases)
+    for split in ("dev", "test"):
+        mine = [c for c in cases if c.split == split]
+        kinds = Counter(c.kind for c in mine)
+        near = sum(c.category == "near-miss" for c in mine)
+        assert kinds["answerable"] >= 10 and near >= 4 and kinds["followup"] >= 2, (split, kinds)
+    assert all(c.turns[-1].facts for c in cases if c.turns[-1].expect == "answer")
 
 
-def test_the_eval_set_has_enough_questions_of_each_kind_over_every_section() -> None:
-    cases = load_cases()
-    kinds = Counter(case.kind for case in cases)
-    assert kinds["answerable"] >= 40 and kinds["unanswerable"] >= 15 and kinds["followup"] >= 10
-    assert len({case.id for case in cases}) == len(cases)
-    sections = {section.id for section in load_sections(Path(get_settings().knowledge_dir))}
+@pytest.mark.parametrize("eval_set", SETS, ids=[s.name for s in SETS])
+def test_every_gold_section_exists_and_every_section_is_asked_about(eval_set) -> None:
+    sections = {s.id for s in load_sections(eval_set.knowledge_dir)}
+    cases = eval_set.cases()
     gold = {s for case in cases for turn in case.turns for s in turn.sections}
     assert gold <= sections, gold - sections
-    answerable_gold = {s for c in cases if c.kind == "answerable" for s in c.turns[-1].sections}
-    assert answerable_gold == sections
-    assert all(c.turns[-1].facts for c in cases if c.turns[-1].expect == "answer")
+    answerable = {s for c in cases if c.kind == "answerable" for s in c.turns[-1].sections}
+    assert answerable == sections
+
+
+def test_every_quote_the_offline_bot_gives_on_every_set_is_verbatim(offline_runs) -> None:
+    outcomes = [o for runs in offline_runs.values() for o in runs]
+    assert sum(len(o.citations) for o in outcomes) > 200
+    assert metrics(outcomes)["citation_validity"] == 1.0
+    assert metrics(outcomes)["cited_answers"] == 1.0
+
+
+@pytest.mark.parametrize("eval_set", SETS, ids=[s.name for s in SETS])
+def test_the_offline_bot_holds_its_dev_floors_on_every_set(offline_runs, eval_set) -> None:
+    dev = [o for o in offline_runs[eval_set.name] if o.split == "dev"]
+    numbers = metrics(dev)
+    low = {k: numbers[k] for k, floor in DEV_FLOORS.items() if (numbers[k] or 0) < floor}
+    assert not low, low
+
+
+def test_off_topic_questions_are_refused_on_every_set(offline_runs) -> None:
+    outcomes = [o for runs in offline_runs.values() for o in runs]
+    off = [o for o in outcomes if o.kind == "unanswerable" and o.category == "off-topic"]
+    assert off and sum(o.refused for o in off) / len(off) >= 0.8
 
 
 def test_a_fact_counts_only_as_a_whole_number_not_inside_a_larger_one() -> None:
@@ -74,13 +94,11 @@ def test_a_quote_that_differs_from_the_knowledge_file_counts_as_invalid() -> Non
     real = Citation(
         section.document, section.title, section.text, section.start, section.end, section.source
     )
-    shifted = Citation(
-        real.document, real.section, real.quote, real.start + 1, real.end + 1, real.source
-    )
+    shifted = replace(real, start=real.start + 1, end=real.end + 1)
     assert verbatim(real, folder)
     assert not verbatim(shifted, folder)
     assert not verbatim(Citation("d", "s", "", 0, 0, section.source), folder)
-    assert not verbatim(Citation("d", "s", real.quote, real.start, real.end, "gone.md"), folder)
+    assert not verbatim(replace(real, source="gone.md"), folder)
 
 
 def test_a_claude_run_reports_tokens_and_an_estimated_cost() -> None:
@@ -101,23 +119,49 @@ def test_a_claude_run_reports_tokens_and_an_estimated_cost() -> None:
     assert "tokens_in" not in metrics([replace(outcome, usage=None)])
 
 
-def test_the_eval_command_compares_dense_bm25_and_hybrid_and_writes_every_outcome(
+def test_a_near_miss_counts_as_declined_when_refused_or_not_sure_but_never_answered() -> None:
+    def near(refused: bool, unsure: bool) -> Outcome:
+        return Outcome("u1", "unanswerable", "q", "refuse", "…", refused, refused or unsure,
+                       None, [], [], [], category="near-miss", unsure=unsure)
+
+    numbers = metrics([near(True, False), near(False, True), near(False, False)])
+    assert numbers["near_miss_declined"] == pytest.approx(2 / 3)
+    assert numbers["near_miss_confident"] == pytest.approx(1 / 3)
+
+
+def test_the_eval_command_reports_each_set_per_split_and_writes_every_outcome(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = tmp_path / "report.json"
-    assert main(["eval", "--retrieval", "all", "--json", str(report)]) == 0
+    assert main(["eval", "--set", "howto", "--set", ARTICLE_SET, "--json", str(report)]) == 0
     printed = capsys.readouterr().out
-    assert "hit@1" in printed and "followup_accuracy" in printed
-    assert printed.index("dense") < printed.index("bm25") < printed.index("hybrid")
+    assert printed.index("## dev split") < printed.index("## test split")
+    assert "answer_accuracy" in printed and "near_miss_declined" in printed
+    assert "howto:" in printed and f"{ARTICLE_SET}:" in printed  # each set's verdict
     written = json.loads(report.read_text(encoding="utf-8"))
-    ids = {case.id for case in load_cases(EVAL_FILE)}
-    for mode in ("dense", "bm25", "hybrid"):
-        assert {o["id"] for o in written["modes"][mode]["outcomes"]} == ids
-    rankings = {
-        mode: [o["retrieved"] for o in written["modes"][mode]["outcomes"]]
-        for mode in ("dense", "bm25", "hybrid")
-    }
-    assert rankings["dense"] != rankings["bm25"]
+    ids = {(o["set"], o["id"]) for o in written["runs"][0]["outcomes"]}
+    expected = {(s.name, c.id) for s in SETS if s.name in ("howto", ARTICLE_SET)
+                for c in s.cases()}
+    assert ids == expected
+
+
+def test_failures_are_listed_for_the_dev_split_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--set", "product-faq", "--failures"]) == 0
+    listed = capsys.readouterr().out.split("failing dev questions", 1)[1]
+    test_ids = {c.id for s in SETS if s.name == "product-faq" for c in s.cases()
+                if c.split == "test"}
+    dev_ids = {c.id for s in SETS if s.name == "product-faq" for c in s.cases()
+               if c.split == "dev"}
+    shown = {line.split()[1] for line in listed.splitlines() if line.startswith("[")}
+    assert shown and shown <= dev_ids and not shown & (test_ids - dev_ids)
+
+
+def test_calibration_recovers_a_separating_weight() -> None:
+    rng = np.random.default_rng(3)
+    features = rng.random((200, 2))
+    labels = (features[:, 0] > 0.5).astype(float)
+    bias, first, second = fit(features, labels)
+    assert first > 3 and abs(second) < 1.5 and bias < 0
 
 
 def test_a_claude_eval_runs_through_the_real_sdk_and_counts_every_calls_tokens(
