@@ -71,6 +71,7 @@ def run(scratch: Path, args: argparse.Namespace) -> None:
     questions = article_questions(settings, args.questions)
     retrieval = article_retrieval(settings, questions)
     print(retrieval.table)
+    print(offline_answers(settings, questions))
     print(article_indexing(settings, scratch, args.rounds))
     from . import bench_start
 
@@ -197,6 +198,27 @@ def article_retrieval(settings: Settings, questions: Sequence[str]) -> ArticleRe
         "as long as `bot.retrieve()` in the same rotation (target ≥ 9×).\n",
     ]
     return ArticleRetrieval("\n".join(lines), forward)
+
+
+def offline_answers(settings: Settings, questions: Sequence[str]) -> str:
+    """The offline answerer's whole answer, question to cited answer, on the article:
+    once cold (each question new to the per-sentence caches) and once warm."""
+    from ..answering import answer
+
+    def ask(question: str) -> object:
+        return answer(question, backend="offline", settings=settings)
+
+    ask("Is the offline answerer ready?")
+    cold = interleave(questions, {"answer": ask})["answer"]
+    warm = interleave(questions, {"answer": ask})["answer"]
+    return "\n".join([
+        f"## Offline answers on the article ({len(questions)} distinct questions)\n",
+        "| run | median ms | p95 ms |", "|---|---:|---:|",
+        f"| first time each question is asked (target < 50 ms p50) | {ms(median(cold))} "
+        f"| {ms(p95(cold))} |",
+        f"| asked again | {ms(median(warm))} | {ms(p95(warm))} |",
+        "",
+    ])
 
 
 def article_indexing(settings: Settings, scratch: Path, rounds: int) -> str:

@@ -45,6 +45,7 @@ class Reader:
         self.embedder = embedder
         self.vocabulary = vocabulary
         self._headings: dict[str, np.ndarray] = {}
+        self._sentences: dict[str, tuple[list[str], list[frozenset[str]]]] = {}
 
     def evidence(self, question: str, passages: Sequence[Passage],
                  vectors: Sequence[np.ndarray], follows: str | None) -> Evidence:
@@ -71,8 +72,7 @@ class Reader:
             for p in passages if p.section.rstrip().endswith("?")
         }
         asked = question if follows is None else f"{follows} {question}"
-        texts = {p.id: [aligned_text(p.text[a:b], p.heading_path) for a, b in
-                        sentence_spans(p.text)] for p in passages}
+        texts = {p.id: self._read(p)[0] for p in passages}
         flat = [t for group in texts.values() for t in group]
         aligned = iter(self.vocabulary.align(asked, flat))
         alignment = {pid: tuple(next(aligned) for _ in group) for pid, group in texts.items()}
@@ -93,8 +93,7 @@ class Reader:
             context = evidence.context.get(passage.id, ())
             aligned = evidence.alignment.get(passage.id, ())
             found = -1.0
-            for i, (a, b) in enumerate(sentence_spans(passage.text)):
-                stems = set(terms(passage.text[a:b]))
+            for i, stems in enumerate(self._read(passage)[1]):
                 coverage = sum(w for t, w in weights.items() if t in stems) / total
                 recall = aligned[i][0] if i < len(aligned) else 0.0
                 close = max(similarity[i] if i < len(similarity) else 0.0,
@@ -106,6 +105,17 @@ class Reader:
         order = {p.id: n for n, p in enumerate(passages)}
         scored = [replace(p, score=best(p)) for p in passages]
         return sorted(scored, key=lambda p: (-p.score, order[p.id]))
+
+    def _read(self, passage: Passage) -> tuple[list[str], list[frozenset[str]]]:
+        """A passage's sentences as aligned, and their stems; a section's text never
+        changes for a retriever, so this is worked out once per section."""
+        found = self._sentences.get(passage.id)
+        if found is None:
+            spans = sentence_spans(passage.text)
+            found = ([aligned_text(passage.text[a:b], passage.heading_path) for a, b in spans],
+                     [frozenset(terms(passage.text[a:b])) for a, b in spans])
+            self._sentences[passage.id] = found
+        return found
 
     def _heading_vector(self, heading: str) -> np.ndarray:
         """A question heading's vector; the store keeps none of its own, so it is embedded

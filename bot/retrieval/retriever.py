@@ -193,7 +193,10 @@ class Retriever:
         """The texts' vectors and Chroma's ranking for each; an index that broke is
         rebuilt first."""
         assert self._store is not None and self._embedder is not None
-        vectors = list(self._embedder.embed(texts))
+        # One forward pass gives the search vectors and the word states `Reader` aligns.
+        embedded, states = self._embedder.embed_with_states(texts)
+        self.vocabulary.remember(texts, states)
+        vectors = list(embedded)
         store, embedder = self._store, self._embedder
         if not store.present():
             store = self._rebuild(store, "its files are gone")

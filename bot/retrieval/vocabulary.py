@@ -24,7 +24,7 @@ from .keywords import KeywordIndex
 from .terms import ASKING, STOPWORDS
 
 WORDS_KEPT = 50_000
-SENTENCES_KEPT = 2_000  # token states of ~40 pieces x 384 floats (float16) each
+SENTENCES_KEPT = 1_000  # token states of ~40 pieces x 384 floats each (~60 MB in all)
 # Word pieces that say how a question is asked, not what about.
 _ASKING_PIECES = frozenset({"many", "much", "long", "often", "soon", "far", "what", "how"})
 
@@ -74,27 +74,38 @@ class KnowledgeVocabulary:
             return [(1.0, 1.0)] * len(texts)
         pieces, asked = self._states([question])[0]
         keep = [i for i, piece in enumerate(pieces) if _own_word(piece)]
-        if not keep:
+        states = [v for _, v in self._states(texts)]
+        if not keep or not any(len(v) for v in states):
             return [(1.0, 1.0)] * len(texts)
-        own = asked[keep].astype(np.float32)
+        own = asked[keep]
         found = []
-        for _, states in self._states(texts):
-            best = (own @ states.astype(np.float32).T).max(axis=1) if len(states) else \
-                np.zeros(len(keep))
+        for text_states in states:
+            if not len(text_states):
+                found.append((0.0, 0.0))
+                continue
+            # One small product per text: OpenBLAS runs it on one thread, where one big
+            # product would wake threads that then compete with the model's next pass.
+            best = (own @ text_states.T).max(axis=1)
             found.append((float(best.mean()), float(best.min())))
         return found
+
+    def remember(self, texts: Sequence[str],
+                 states: Sequence[tuple[list[str], np.ndarray]]) -> None:
+        """Keep word-piece states computed elsewhere (the question's, by the forward pass
+        that embedded it), so `align` needs no second pass."""
+        with self._lock:
+            if len(self._sentences) > SENTENCES_KEPT:
+                self._sentences.clear()
+            self._sentences.update(zip(texts, states, strict=True))
 
     def _states(self, texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._sentences]
         if missing:
             assert self._embedder is not None
-            fresh = {t: (p, v.astype(np.float16)) for t, (p, v) in
-                     zip(missing, self._embedder.token_states(missing), strict=True)}
+            fresh = dict(zip(missing, self._embedder.token_states(missing), strict=True))
+            self.remember(list(fresh), list(fresh.values()))
             with self._lock:
-                if len(self._sentences) > SENTENCES_KEPT:
-                    self._sentences.clear()
-                self._sentences.update(fresh)
                 return [self._sentences.get(t) or fresh[t] for t in texts]
         with self._lock:
             return [self._sentences[t] for t in texts]

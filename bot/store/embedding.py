@@ -177,16 +177,24 @@ class Embedder:
     def token_states(self, texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
         """Each text's word pieces and their contextual vectors, unit length, without the
         [CLS] and [SEP] around them: what the offline answerer aligns word by word."""
+        return self.embed_with_states(texts)[1]
+
+    def embed_with_states(
+        self, texts: Sequence[str]
+    ) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        """`embed` and `token_states` from one forward pass."""
         if not texts:
-            return []
+            return np.zeros((0, self.dimension), dtype=np.float32), []
         encodings = self._tokenizer.encode_batch(list(texts))
-        hidden, _ = self._hidden(encodings)
+        hidden, attention = self._hidden(encodings)
+        vectors = _pooled(hidden, attention)
         found = []
         for row, encoding in enumerate(encodings):
             states = hidden[row, 1 : len(encoding.ids) - 1]
             norms = np.linalg.norm(states, axis=1, keepdims=True)
-            found.append((encoding.tokens[1:-1], states / np.maximum(norms, 1e-12)))
-        return found
+            found.append((encoding.tokens[1:-1],
+                          (states / np.maximum(norms, 1e-12)).astype(np.float32)))
+        return vectors, found
 
     def _hidden(self, encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
         """The model's last hidden states for a padded batch, and its attention mask."""
@@ -202,8 +210,12 @@ class Embedder:
         return self._session.run(None, feeds)[0], attention
 
     def _forward(self, encodings: Sequence[Encoding]) -> np.ndarray:
-        hidden, attention = self._hidden(encodings)
-        mask = attention[:, :, None].astype(np.float32)
-        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return _pooled(*self._hidden(encodings))
+
+
+def _pooled(hidden: np.ndarray, attention: np.ndarray) -> np.ndarray:
+    """Attention-masked mean of the hidden states, L2-normalised: the sentence vector."""
+    mask = attention[:, :, None].astype(np.float32)
+    pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
