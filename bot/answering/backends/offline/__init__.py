@@ -11,7 +11,9 @@ on, as retrieval found it (`Evidence.follows`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import ClassVar
 
 from ....types import Answer
@@ -41,6 +43,9 @@ class OfflineBackend(Backend):
         question = Question.read(request.question, vocabulary)
         follows = evidence.follows if evidence is not None else None
         context = Question.read(follows, vocabulary) if follows else None
+        if context is not None and question.kind is None and _elliptical(question.text):
+            # "and in Manchester?" after "who handles it in Dublin?" still asks who.
+            question = replace(question, kind=context.kind)
         sentences = read_sentences(request.passages, evidence)
         chooser = Chooser(sentences, evidence, request.history, request.question)
         choice = chooser.choose(question, context)
@@ -61,3 +66,13 @@ class OfflineBackend(Backend):
             text=text, passages=request.passages, refused=True, backend=self.name,
             warnings=request.warnings, knowledge_version=request.knowledge_version,
         )
+
+
+_ASKING_WORD = re.compile(r"\W*(?:(?:and|but|so|or|also|then|plus)\W+)*(?:who|whom|whose|what|"
+                          r"when|where|why|how|which|is|are|was|were|do|does|did|can|could|will"
+                          r"|would|should|has|have|had)\b", re.IGNORECASE)
+
+
+def _elliptical(question: str) -> bool:
+    """A follow-up with no question word of its own: "and to the pi?", "the other one?"."""
+    return not _ASKING_WORD.match(question)
