@@ -93,14 +93,18 @@ class Chooser:
 
     def choose(self, question: Question, context: Question | None) -> Choice:
         parts = question.parts()
+        whole = self._choose_one(question, context)
+        if len(parts) == 1:
+            return whole
+        # Each part gets its sentence; the answer is sure when the whole question, or
+        # every part, is answered surely.
         choices = [self._choose_one(part, context) for part in parts]
-        if len(choices) == 1:
-            return choices[0]
-        chosen = tuple(dict.fromkeys(s for c in choices for s in c.sentences))[:MAX_SENTENCES]
+        chosen = tuple(dict.fromkeys(
+            s for c in (whole, *choices) for s in c.sentences))[:MAX_SENTENCES]
         outcomes = {c.outcome for c in choices}
-        if outcomes == {Outcome.REFUSE}:
+        if whole.outcome is Outcome.REFUSE and outcomes == {Outcome.REFUSE}:
             return Choice(Outcome.REFUSE)
-        sure = outcomes == {Outcome.ANSWER}
+        sure = whole.outcome is Outcome.ANSWER or outcomes == {Outcome.ANSWER}
         return Choice(Outcome.ANSWER if sure else Outcome.UNSURE, chosen)
 
     def scored(self, question: Question, context: Question | None) -> list[Scored]:
