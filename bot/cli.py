@@ -19,7 +19,12 @@ from .types import Answer
 
 def format_answer(answer: Answer) -> str:
     """The answer, then each citation as `[n] Section — "quote"`, then any warnings."""
-    lines = [answer.text.strip(), ""]
+    return f"{answer.text.strip()}\n\n{format_sources(answer)}"
+
+
+def format_sources(answer: Answer) -> str:
+    """What follows the answer's text: its sources, warnings, and who answered."""
+    lines = []
     if answer.citations:
         lines.append("Sources:")
         for number, citation in enumerate(answer.citations, start=1):
@@ -33,26 +38,30 @@ def format_answer(answer: Answer) -> str:
         lines.append("Warning: the answer is incomplete.")
     label = answer.backend + (f" · {answer.model}" if answer.model else "")
     lines.append(f"— answered by {label}")
-    return "\n".join(lines).rstrip()
+    return "\n".join(lines)
 
 
 def _ask(args: argparse.Namespace) -> int:
     from .answering import get_backend, stream_answer
 
     backend = get_backend(args.backend)
-    stream = args.stream and backend.can_stream
+    streaming = args.stream and backend.can_stream
     shown = ""
     final: Answer | None = None
     for final in stream_answer(args.question, backend=backend):
-        # Stream the text as it grows, then print the whole formatted answer.
-        if stream and final.text.startswith(shown):
-            sys.stdout.write(final.text[len(shown) :])
+        # Each snapshot's text extends the last one's: print what it adds. Space at
+        # either end waits, so the streamed text is exactly what --no-stream prints.
+        text = final.text.strip()
+        if streaming and not text.startswith(shown):
+            streaming = False  # a backend broke that contract: the whole answer follows
+            sys.stdout.write("\n\n")
+        if streaming:
+            sys.stdout.write(text[len(shown):])
             sys.stdout.flush()
-            shown = final.text
+            shown = text
     assert final is not None
-    if stream:
-        sys.stdout.write("\n\n")
-        print(format_answer(final).split("\n", 1)[1].lstrip("\n"))
+    if streaming:
+        print(f"\n\n{format_sources(final)}")
     else:
         print(format_answer(final))
     return 0

@@ -19,8 +19,19 @@ from bedrock_upstream import (
     exception_frame,
 )
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
-from claude_case import ARTICLE, FIVE, HAPPENED, NUMBERS, TWENTY, cited_answer
-from upstream import Reply, Upstream, answer_events, search_result_citation
+from claude_case import (
+    ARTICLE,
+    FIRST_BLOCK,
+    FIVE,
+    HAPPENED,
+    NUMBERS,
+    TWENTY,
+    WHOLE,
+    assert_only_grows,
+    cited_answer,
+    two_blocks,
+)
+from upstream import CITATION_PLACES, Reply, Upstream, answer_events, search_result_citation
 
 from bot import errors
 from bot.answering import AnswerRequest, answer, reset_backends
@@ -99,6 +110,33 @@ def test_a_bedrock_answer_streams_snapshot_for_snapshot_as_the_anthropic_api_doe
     assert [c.quote for c in final.citations] == [FIVE, TWENTY]
     assert all(ARTICLE[c.start:c.end] == c.quote for c in final.citations)
     assert (final.backend, final.model, final.knowledge_version) == ("bedrock", MODEL, "kv-1")
+
+
+@pytest.mark.parametrize("block_stops", [True, False], ids=["block-stops", "no-block-stops"])
+@pytest.mark.parametrize("citations", CITATION_PLACES)
+def test_on_bedrock_every_snapshot_extends_the_last_and_each_marker_follows_its_block(
+    bedrock: BedrockUpstream, passages: tuple[Passage, ...], citations: str, block_stops: bool
+) -> None:
+    bedrock.enqueue(Reply(events=two_blocks(citations, block_stops=block_stops)))
+    snapshots = list(backend().stream(ask(passages)))
+
+    assert_only_grows(snapshots)
+    assert snapshots[-1].text == WHOLE and snapshots[-1].complete
+    first_marked = next(s.text for s in snapshots if "[1]" in s.text)
+    assert first_marked.rstrip() == f"{FIRST_BLOCK.rstrip()}[1]"
+
+
+def test_on_bedrock_a_stream_cut_inside_a_cited_block_ends_with_its_marker(
+    bedrock: BedrockUpstream, passages: tuple[Passage, ...]
+) -> None:
+    events = two_blocks("between")
+    last_cite = max(i for i, (_, data) in enumerate(events)
+                    if data.get("delta", {}).get("type") == "citations_delta")
+    bedrock.enqueue(Reply(events=events, cut_after=last_cite + 3))
+    snapshots = list(backend().stream(ask(passages)))
+
+    assert_only_grows(snapshots)
+    assert not snapshots[-1].complete and snapshots[-1].text.endswith("[2]")
 
 
 def test_the_request_is_a_sigv4_signed_invoke_with_response_stream_for_the_region(

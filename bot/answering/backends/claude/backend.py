@@ -103,7 +103,7 @@ class ClaudeBackend(Backend):
         self, request: AnswerRequest, reply: Reply, *, complete: bool,
         final: bool = False, cut: str | None = None,
     ) -> Answer:
-        text, citations = reply.render()
+        text, citations = reply.render(final=final)
         refused = text.strip().startswith(REFUSAL_PREFIX)
         warnings = list(request.warnings)
         if cut is not None:
