@@ -10,6 +10,7 @@ import logging
 from bot.errors import BotError
 from bot.presentation.server import serve
 from bot.presentation.webapp import build_demo
+from bot.redaction import redact_logs
 
 try:
     demo = build_demo()
@@ -19,4 +20,5 @@ except BotError as error:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own startup probes
+    redact_logs()
     serve(demo)

@@ -1,7 +1,8 @@
 """The command line, `faq-bot` (or `python -m bot`): `ask`, `index`, `eval` and `bench`.
 
 Errors the user can fix are printed as one line on stderr with exit code 2;
-nothing the user does ends in a traceback.
+nothing the user does ends in a traceback. Log lines go through `bot.redaction`,
+so no configured secret reaches them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from .errors import BotError
+from .redaction import redact_logs
 from .types import Answer
 
 
@@ -142,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    redact_logs()
     try:
         return args.run(args)
     except BotError as error:
