@@ -1,8 +1,8 @@
 """The command line, `faq-bot` (or `python -m bot`): `ask`, `index`, `eval` and `bench`.
 
-Errors the user can fix are printed as one line on stderr with exit code 2;
-nothing the user does ends in a traceback. Log lines go through `bot.redaction`,
-so no configured secret reaches them.
+Errors the user can fix, a malformed setting first of all, are printed as one line
+on stderr with exit code 2; nothing the user does ends in a traceback. Log lines
+go through `bot.redaction`, so no configured secret reaches them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TextIO
 
 from .errors import BotError
 from .redaction import redact_logs
+from .settings import get_settings
 from .types import Answer
 
 
@@ -86,7 +87,6 @@ def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int], None] 
 
 def _index(args: argparse.Namespace) -> int:
     from .retrieval import Retriever
-    from .settings import get_settings
 
     started = time.perf_counter()
     retriever = Retriever.open(
@@ -146,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     redact_logs()
     try:
+        get_settings()  # a malformed setting stops every command here, before any work
         return args.run(args)
     except BotError as error:
         print(f"error: {error}", file=sys.stderr)
