@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import anthropic
 import pytest
 from bedrock_upstream import (
+    ACCESS_KEY,
+    REGION,
+    SECRET_KEY,
     BedrockUpstream,
     bedrock_error,
     chunk_frame,
@@ -19,19 +21,8 @@ from bedrock_upstream import (
     exception_frame,
 )
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
-from claude_case import (
-    ARTICLE,
-    FIRST_BLOCK,
-    FIVE,
-    HAPPENED,
-    NUMBERS,
-    TWENTY,
-    WHOLE,
-    assert_only_grows,
-    cited_answer,
-    two_blocks,
-)
-from upstream import CITATION_PLACES, Reply, Upstream, answer_events, search_result_citation
+from claude_case import ARTICLE, FIVE, HAPPENED, NUMBERS, TWENTY, cited_answer
+from upstream import Reply, Upstream, answer_events, search_result_citation
 
 from bot import errors
 from bot.answering import AnswerRequest, answer, reset_backends
@@ -39,44 +30,8 @@ from bot.answering.backends.claude import BedrockBackend, ClaudeBackend
 from bot.settings import DEFAULT_BEDROCK_MODEL, Settings, reset_settings
 from bot.types import Answer, Passage
 
-ACCESS_KEY = "AKIATESTBEDROCK00001"  # one key for every test: the SDK caches its AWS session
-SECRET_KEY = "test-secret-not-real"
-REGION = "eu-central-1"
 MODEL = "eu.anthropic.claude-sonnet-5-5"
 TOKEN = "bedrock-api-key-test-5d1e9a"
-
-
-@pytest.fixture
-def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """AWS credentials and region in the environment, and no AWS files of the user's."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-                 "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_REGION", REGION)
-
-
-@pytest.fixture
-def bedrock(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockUpstream]:
-    with BedrockUpstream() as server:
-        monkeypatch.setenv("ANTHROPIC_BEDROCK_BASE_URL", server.base_url)
-        yield server
-
-
-@pytest.fixture
-def passages(tmp_path: Path) -> tuple[Passage, ...]:
-    (tmp_path / "deal.md").write_text(ARTICLE, encoding="utf-8")
-    result = []
-    for pid, heading in ((HAPPENED, "What Happened"), (NUMBERS, "Important Numbers")):
-        start = ARTICLE.index(f"## {heading}\n") + len(f"## {heading}\n\n")
-        end = ARTICLE.find("\n\n## ", start)
-        body = ARTICLE[start:len(ARTICLE.rstrip()) if end == -1 else end]
-        result.append(Passage(pid, "Amazon invests in Anthropic", heading, body, 1.0,
-                              "deal.md", start, start + len(body)))
-    return tuple(result)
 
 
 def backend(max_retries: int = 0, **changes: object) -> BedrockBackend:
@@ -110,33 +65,6 @@ def test_a_bedrock_answer_streams_snapshot_for_snapshot_as_the_anthropic_api_doe
     assert [c.quote for c in final.citations] == [FIVE, TWENTY]
     assert all(ARTICLE[c.start:c.end] == c.quote for c in final.citations)
     assert (final.backend, final.model, final.knowledge_version) == ("bedrock", MODEL, "kv-1")
-
-
-@pytest.mark.parametrize("block_stops", [True, False], ids=["block-stops", "no-block-stops"])
-@pytest.mark.parametrize("citations", CITATION_PLACES)
-def test_on_bedrock_every_snapshot_extends_the_last_and_each_marker_follows_its_block(
-    bedrock: BedrockUpstream, passages: tuple[Passage, ...], citations: str, block_stops: bool
-) -> None:
-    bedrock.enqueue(Reply(events=two_blocks(citations, block_stops=block_stops)))
-    snapshots = list(backend().stream(ask(passages)))
-
-    assert_only_grows(snapshots)
-    assert snapshots[-1].text == WHOLE and snapshots[-1].complete
-    first_marked = next(s.text for s in snapshots if "[1]" in s.text)
-    assert first_marked.rstrip() == f"{FIRST_BLOCK.rstrip()}[1]"
-
-
-def test_on_bedrock_a_stream_cut_inside_a_cited_block_ends_with_its_marker(
-    bedrock: BedrockUpstream, passages: tuple[Passage, ...]
-) -> None:
-    events = two_blocks("between")
-    last_cite = max(i for i, (_, data) in enumerate(events)
-                    if data.get("delta", {}).get("type") == "citations_delta")
-    bedrock.enqueue(Reply(events=events, cut_after=last_cite + 3))
-    snapshots = list(backend().stream(ask(passages)))
-
-    assert_only_grows(snapshots)
-    assert not snapshots[-1].complete and snapshots[-1].text.endswith("[2]")
 
 
 def test_the_request_is_a_sigv4_signed_invoke_with_response_stream_for_the_region(

@@ -1,11 +1,11 @@
-"""The streaming contract of the Claude backend, through the real SDK and the stand-in:
-each snapshot's text is a prefix of the next, and a citation marker goes after its
-block once the block ends (or at the very end, for a block the stream cut short),
-and stays there. The same contract on Bedrock is in test_bedrock.py."""
+"""The streaming contract of the Claude backend, on the Messages API and on Bedrock,
+through the real SDK and the stand-ins: each snapshot's text is a prefix of the next,
+and a citation marker goes after its block once the block ends (or at the very end,
+for a block the stream cut short), and stays there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from claude_case import (
@@ -39,16 +39,34 @@ from upstream import (
 )
 
 from bot import errors
+from bot.answering.backends.claude import BedrockBackend, ClaudeBackend
+from bot.settings import Settings
 from bot.types import Passage
+
+Answerer = tuple[Upstream, Callable[[], ClaudeBackend]]
+
+
+def on_bedrock() -> BedrockBackend:
+    return BedrockBackend(Settings.from_env(backend="bedrock", model=MODEL, timeout=5.0,
+                                            max_retries=0, max_tokens=300))
+
+
+@pytest.fixture(params=["claude", "bedrock"])
+def answerer(request: pytest.FixtureRequest) -> Answerer:
+    """A stand-in and the backend that talks to it: the Messages API, or Bedrock."""
+    if request.param == "claude":
+        return request.getfixturevalue("api"), backend
+    return request.getfixturevalue("bedrock"), on_bedrock
 
 
 @pytest.mark.parametrize("block_stops", [True, False], ids=["block-stops", "no-block-stops"])
 @pytest.mark.parametrize("citations", CITATION_PLACES)
 def test_every_snapshot_extends_the_last_and_each_marker_follows_its_block(
-    api: Upstream, passages: tuple[Passage, ...], citations: str, block_stops: bool
+    answerer: Answerer, passages: tuple[Passage, ...], citations: str, block_stops: bool
 ) -> None:
-    api.enqueue(Reply(events=two_blocks(citations, block_stops=block_stops)))
-    snapshots = collect(backend().stream(ask(passages)))
+    upstream, make = answerer
+    upstream.enqueue(Reply(events=two_blocks(citations, block_stops=block_stops)))
+    snapshots = collect(make().stream(ask(passages)))
 
     assert_only_grows(snapshots)
     assert snapshots[-1].text == WHOLE and snapshots[-1].complete
@@ -59,13 +77,14 @@ def test_every_snapshot_extends_the_last_and_each_marker_follows_its_block(
 
 @pytest.mark.parametrize("citations", ["before", "between"])
 def test_a_stream_cut_inside_a_cited_block_ends_with_its_marker_after_the_text_that_came(
-    api: Upstream, passages: tuple[Passage, ...], citations: str
+    answerer: Answerer, passages: tuple[Passage, ...], citations: str
 ) -> None:
+    upstream, make = answerer
     events = two_blocks(citations)
     last_cite = max(i for i, (_, data) in enumerate(events)
                     if data.get("delta", {}).get("type") == "citations_delta")
-    api.enqueue(Reply(events=events, cut_after=last_cite + 3))
-    snapshots = collect(backend().stream(ask(passages)))
+    upstream.enqueue(Reply(events=events, cut_after=last_cite + 3))
+    snapshots = collect(make().stream(ask(passages)))
 
     assert_only_grows(snapshots)
     final = snapshots[-1]
