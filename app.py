@@ -7,16 +7,19 @@ bot.presentation.chat, and served by bot.presentation.server.
 
 import logging
 
+from bot import presentation
 from bot.errors import BotError
-from bot.presentation.server import serve
-from bot.presentation.webapp import build_demo
+from bot.redaction import redact_logs
+from bot.settings import get_settings
 
 try:
-    demo = build_demo()
+    get_settings()  # first: gradio parses GRADIO_SERVER_PORT itself, with a traceback
+    demo = presentation.build_demo()
 except BotError as error:
     raise SystemExit(f"error: {error}") from None
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own startup probes
-    serve(demo)
+    redact_logs()
+    presentation.serve(demo)

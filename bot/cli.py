@@ -1,7 +1,8 @@
 """The command line, `faq-bot` (or `python -m bot`): `ask`, `index`, `eval` and `bench`.
 
-Errors the user can fix are printed as one line on stderr with exit code 2;
-nothing the user does ends in a traceback.
+Errors the user can fix, a malformed setting first of all, are printed as one line
+on stderr with exit code 2; nothing the user does ends in a traceback. Log lines
+go through `bot.redaction`, so no configured secret reaches them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from .errors import BotError
+from .redaction import redact_logs
+from .settings import get_settings
 from .types import Answer
 
 
 def format_answer(answer: Answer) -> str:
     """The answer, then each citation as `[n] Section — "quote"`, then any warnings."""
-    lines = [answer.text.strip(), ""]
+    return f"{answer.text.strip()}\n\n{format_sources(answer)}"
+
+
+def format_sources(answer: Answer) -> str:
+    """What follows the answer's text: its sources, warnings, and who answered."""
+    lines = []
     if answer.citations:
         lines.append("Sources:")
         for number, citation in enumerate(answer.citations, start=1):
@@ -33,26 +41,30 @@ def format_answer(answer: Answer) -> str:
         lines.append("Warning: the answer is incomplete.")
     label = answer.backend + (f" · {answer.model}" if answer.model else "")
     lines.append(f"— answered by {label}")
-    return "\n".join(lines).rstrip()
+    return "\n".join(lines)
 
 
 def _ask(args: argparse.Namespace) -> int:
     from .answering import get_backend, stream_answer
 
     backend = get_backend(args.backend)
-    stream = args.stream and backend.can_stream
+    streaming = args.stream and backend.can_stream
     shown = ""
     final: Answer | None = None
     for final in stream_answer(args.question, backend=backend):
-        # Stream the text as it grows, then print the whole formatted answer.
-        if stream and final.text.startswith(shown):
-            sys.stdout.write(final.text[len(shown) :])
+        # Each snapshot's text extends the last one's: print what it adds. Space at
+        # either end waits, so the streamed text is exactly what --no-stream prints.
+        text = final.text.strip()
+        if streaming and not text.startswith(shown):
+            streaming = False  # a backend broke that contract: the whole answer follows
+            sys.stdout.write("\n\n")
+        if streaming:
+            sys.stdout.write(text[len(shown):])
             sys.stdout.flush()
-            shown = final.text
+            shown = text
     assert final is not None
-    if stream:
-        sys.stdout.write("\n\n")
-        print(format_answer(final).split("\n", 1)[1].lstrip("\n"))
+    if streaming:
+        print(f"\n\n{format_sources(final)}")
     else:
         print(format_answer(final))
     return 0
@@ -75,7 +87,6 @@ def progress_bar(stream: TextIO, width: int = 30) -> Callable[[int, int], None] 
 
 def _index(args: argparse.Namespace) -> int:
     from .retrieval import Retriever
-    from .settings import get_settings
 
     started = time.perf_counter()
     retriever = Retriever.open(
@@ -133,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    redact_logs()
     try:
+        get_settings()  # a malformed setting stops every command here, before any work
         return args.run(args)
     except BotError as error:
         print(f"error: {error}", file=sys.stderr)

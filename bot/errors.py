@@ -20,62 +20,18 @@ The tree::
         └── BadRequestError       the API rejected the request (400/413/422)
 
 Messages never contain a configured secret (the API key, the Bedrock bearer token,
-the Chroma token, the login password): every `Settings` registers its secrets here,
-`redact()` is applied to every message, and `scrub()` to the SDK exceptions chained
-behind them.
+the Chroma token, the login password), nor does an error's `request_id`: every
+`Settings` registers its secrets with `bot.redaction`, `redact()` is applied to
+every message, and `scrub()` to the SDK exceptions chained behind them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-import threading
-
-_KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]+")
-MIN_SECRET_CHARS = 6  # shorter values would blank out ordinary words
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-
-
-def register_secret(secret: str | None) -> None:
-    """Redact `secret` from every text `redact` sees from now on."""
-    if secret and len(secret) >= MIN_SECRET_CHARS:
-        with _secrets_lock:
-            _secrets.add(secret)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Remove anything that looks like an Anthropic key, the registered secrets, and `secrets`."""
-    text = _KEY_PATTERN.sub("[redacted]", text)
-    with _secrets_lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in (*known, *secrets):
-        if secret and len(secret) >= MIN_SECRET_CHARS and secret in text:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
-def scrub(error: BaseException, *secrets: str | None) -> None:
-    """Redact `error` and every exception chained to it, in place.
-
-    SDK exceptions quote the upstream reply verbatim, and a proxy may echo the key
-    back; a traceback logged or printed later must not carry it.
-    """
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        current.args = tuple(
-            redact(arg, *secrets) if isinstance(arg, str) else arg for arg in current.args
-        )
-        if isinstance(getattr(current, "message", None), str):
-            # A read-only property (like BotError.message) is already redacted.
-            with contextlib.suppress(AttributeError):
-                current.message = redact(current.message, *secrets)  # type: ignore[attr-defined]
-        pending += [current.__cause__, current.__context__]
+# Redaction lives in its own module; its names stay importable from here.
+from .redaction import MIN_SECRET_CHARS as MIN_SECRET_CHARS
+from .redaction import redact as redact
+from .redaction import register_secret as register_secret
+from .redaction import scrub as scrub
 
 
 class BotError(Exception):
@@ -169,7 +125,8 @@ class UpstreamError(BotError):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.request_id = request_id
+        # Read from the upstream's headers, so whatever it echoes there is redacted too.
+        self.request_id = redact(request_id) if request_id is not None else None
 
 
 class AuthenticationError(UpstreamError):

@@ -15,13 +15,16 @@ and what it accepts. Settings are read when first needed and cached;
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigurationError, register_secret
 
@@ -33,6 +36,8 @@ DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 CHROMA_AUTH_HEADERS = ("Authorization", "X-Chroma-Token")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP_NAME = "amazon-anthropic-faq-bot"
+BACKEND_NAMES = ("auto", "offline", "claude", "bedrock")  # bot.answering.backends.NAMES
+_REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -147,17 +152,86 @@ class Settings:
                     "BOT_AUTH must look like user:password, with both parts non-empty.",
                     setting="BOT_AUTH",
                 )
-        if not self.anthropic_base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"ANTHROPIC_BASE_URL={self.anthropic_base_url!r} must start with http:// "
-                "or https://.",
-                setting="ANTHROPIC_BASE_URL",
-            )
+        _check_values(self)
 
     def with_changes(self, **changes: Any) -> Settings:
         changed = replace(self, **changes)
         changed.check()
         return changed
+
+
+def _check_values(settings: Settings) -> None:
+    """Each text and path setting has a shape it must have, or it fails only later."""
+    if settings.backend.strip().lower() not in BACKEND_NAMES:
+        raise ConfigurationError(
+            f"BOT_BACKEND={settings.backend!r} is not a backend: choose one of "
+            f"{', '.join(BACKEND_NAMES)}.", setting="BOT_BACKEND")
+    if settings.model is not None and not _is_token(settings.model):
+        raise ConfigurationError(
+            f"BOT_MODEL={settings.model!r} is not a model ID: give one without spaces or "
+            f"control characters, such as {DEFAULT_MODEL}, or unset it.", setting="BOT_MODEL")
+    for name, secret in (("ANTHROPIC_API_KEY", settings.api_key),
+                         ("AWS_BEARER_TOKEN_BEDROCK", settings.aws_bearer_token),
+                         ("CHROMA_AUTH_TOKEN", settings.chroma_auth_token)):
+        if secret is not None and not (secret.isascii() and _is_token(secret)):
+            # The value is a secret: the message says what is wrong with it, not what it is.
+            raise ConfigurationError(
+                f"{name} has a space, a control character or a non-ASCII character, which "
+                "no HTTP header can carry: set it again as the service issued it.", setting=name)
+    for name, url, example in (
+        ("ANTHROPIC_BASE_URL", settings.anthropic_base_url, DEFAULT_ANTHROPIC_BASE_URL),
+        ("ANTHROPIC_BEDROCK_BASE_URL", settings.bedrock_base_url,
+         "https://bedrock-runtime.us-east-1.amazonaws.com"),
+    ):
+        if url is not None and not _is_url(url):
+            raise ConfigurationError(
+                f"{name}={url!r} is not valid: give an http:// or https:// URL with a host "
+                f"(and a port from 1 to 65535, if any), such as {example}.", setting=name)
+    if settings.chroma_host is not None and not _is_host(settings.chroma_host):
+        raise ConfigurationError(
+            f"CHROMA_HOST={settings.chroma_host!r} is not a host: give a name or address "
+            "such as localhost, without http:// or a port (set CHROMA_SSL=true for https "
+            "and CHROMA_PORT for the port).", setting="CHROMA_HOST")
+    if settings.aws_region is not None and not _REGION.fullmatch(settings.aws_region):
+        raise ConfigurationError(
+            f"AWS_REGION={settings.aws_region!r} is not a region: give one such as us-east-1 "
+            "(AWS_DEFAULT_REGION is read when AWS_REGION is unset).", setting="AWS_REGION")
+    for name, path in (("BOT_KNOWLEDGE_DIR", settings.knowledge_dir),
+                       ("BOT_DATA_DIR", settings.data_dir),
+                       ("BOT_EMBEDDING_MODEL_DIR", settings.embedding_model_dir)):
+        if path is not None and _in_a_loop(Path(path)):
+            # No path in the message: it may be shown on the page; the user set it anyway.
+            raise ConfigurationError(
+                f"{name} leads into a loop of symbolic links: point it at a real folder.",
+                setting=name)
+
+
+def _is_token(value: str) -> bool:
+    """One word of printable characters: no spaces, tabs, newlines or control characters."""
+    return bool(value) and value.isprintable() and " " not in value
+
+
+def _is_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when it is not a number from 0 to 65535
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+            and _is_token(url))
+
+
+def _is_host(host: str) -> bool:
+    # A colon belongs only in a bracketed IPv6 address: "[::1]".
+    return _is_token(host) and "/" not in host and (":" not in host or host.startswith("["))
+
+
+def _in_a_loop(path: Path) -> bool:
+    try:
+        path.stat()
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 class _Reader:

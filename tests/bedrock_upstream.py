@@ -32,6 +32,10 @@ from urllib.parse import unquote
 from upstream import Event, RecordedRequest, Reply, Upstream, _handler_for
 
 STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+# The credentials the tests sign with; one key for every test: the SDK caches its AWS session.
+ACCESS_KEY = "AKIATESTBEDROCK00001"
+SECRET_KEY = "test-secret-not-real"
+REGION = "eu-central-1"
 _STRING = 7  # the event-stream header value type for a UTF-8 string
 
 

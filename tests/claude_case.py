@@ -3,10 +3,11 @@ passages, the stand-in reached through ANTHROPIC_BASE_URL, and a cited answer.""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
-from upstream import answer_events, search_result_citation
+from upstream import Event, answer_events, search_result_citation
 
 from bot.answering import AnswerRequest
 from bot.answering.backends.claude import ClaudeBackend
@@ -62,3 +63,26 @@ def cited_answer() -> list:
         (", with up to $20 billion more tied to milestones.",
          [search_result_citation(HAPPENED, TWENTY, start=1, end=3)]),
     ], model=MODEL, chunk=8, input_tokens=321, output_tokens=42, cache_read=250)
+
+
+# The streaming contract's cases (test_claude_stream.py, test_bedrock.py).
+
+SECOND = "Before this news, Amazon had already invested $8 billion in Anthropic."
+CITES = {
+    FIVE: search_result_citation(HAPPENED, FIVE),
+    TWENTY: search_result_citation(HAPPENED, TWENTY, start=1, end=3),
+    SECOND: search_result_citation(NUMBERS, SECOND, search_result_index=1),
+}
+FIRST_BLOCK = "Amazon is investing $5 billion now. "
+SECOND_BLOCK = "Up to $20 billion more depends on milestones."
+WHOLE = f"{FIRST_BLOCK.rstrip()}[1] {SECOND_BLOCK}[2]"
+
+
+def two_blocks(citations: str, *, block_stops: bool = True) -> list[Event]:
+    return answer_events([(FIRST_BLOCK, [CITES[FIVE]]), (SECOND_BLOCK, [CITES[TWENTY]])],
+                         model=MODEL, chunk=7, citations=citations, block_stops=block_stops)
+
+
+def assert_only_grows(snapshots: list[Answer]) -> None:
+    for earlier, later in itertools.pairwise(s.text for s in snapshots):
+        assert later.startswith(earlier), f"{earlier!r} is not a prefix of {later!r}"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bedrock_upstream import ACCESS_KEY, REGION, SECRET_KEY, BedrockUpstream
 from claude_case import ARTICLE, HAPPENED, NUMBERS
 from stand_in import forget_configuration, point_at
 from store_case import RecordingEmbedder
@@ -84,6 +85,28 @@ def api(upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> Upstream:
     """The stand-in, reached through ANTHROPIC_BASE_URL as a deployment would."""
     monkeypatch.setenv("ANTHROPIC_BASE_URL", upstream.base_url)
     return upstream
+
+
+@pytest.fixture
+def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS credentials and region in the environment, and no AWS files of the user's."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
+                 "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_REGION", REGION)
+
+
+@pytest.fixture
+def bedrock(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockUpstream]:
+    """The Bedrock stand-in (tests/bedrock_upstream.py), reached through
+    ANTHROPIC_BEDROCK_BASE_URL with those credentials."""
+    with BedrockUpstream() as server:
+        monkeypatch.setenv("ANTHROPIC_BEDROCK_BASE_URL", server.base_url)
+        yield server
 
 
 @pytest.fixture(scope="session")

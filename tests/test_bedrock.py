@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import anthropic
 import pytest
 from bedrock_upstream import (
+    ACCESS_KEY,
+    REGION,
+    SECRET_KEY,
     BedrockUpstream,
     bedrock_error,
     chunk_frame,
@@ -28,44 +30,8 @@ from bot.answering.backends.claude import BedrockBackend, ClaudeBackend
 from bot.settings import DEFAULT_BEDROCK_MODEL, Settings, reset_settings
 from bot.types import Answer, Passage
 
-ACCESS_KEY = "AKIATESTBEDROCK00001"  # one key for every test: the SDK caches its AWS session
-SECRET_KEY = "test-secret-not-real"
-REGION = "eu-central-1"
 MODEL = "eu.anthropic.claude-sonnet-5-5"
 TOKEN = "bedrock-api-key-test-5d1e9a"
-
-
-@pytest.fixture
-def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """AWS credentials and region in the environment, and no AWS files of the user's."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-                 "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_REGION", REGION)
-
-
-@pytest.fixture
-def bedrock(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockUpstream]:
-    with BedrockUpstream() as server:
-        monkeypatch.setenv("ANTHROPIC_BEDROCK_BASE_URL", server.base_url)
-        yield server
-
-
-@pytest.fixture
-def passages(tmp_path: Path) -> tuple[Passage, ...]:
-    (tmp_path / "deal.md").write_text(ARTICLE, encoding="utf-8")
-    result = []
-    for pid, heading in ((HAPPENED, "What Happened"), (NUMBERS, "Important Numbers")):
-        start = ARTICLE.index(f"## {heading}\n") + len(f"## {heading}\n\n")
-        end = ARTICLE.find("\n\n## ", start)
-        body = ARTICLE[start:len(ARTICLE.rstrip()) if end == -1 else end]
-        result.append(Passage(pid, "Amazon invests in Anthropic", heading, body, 1.0,
-                              "deal.md", start, start + len(body)))
-    return tuple(result)
 
 
 def backend(max_retries: int = 0, **changes: object) -> BedrockBackend:

@@ -23,6 +23,7 @@ from upstream import (
     Reply,
     Upstream,
     answer_events,
+    citations_delta,
     error_event,
     error_reply,
     text_block_start,
@@ -263,3 +264,18 @@ def test_the_chat_app_shows_the_key_on_no_page_and_in_no_log_line(
     app, _ = chat_app
     pages = [httpx.get(app.url + path, timeout=10).text for path in ("", "config")]
     assert_no_key(*pages, "".join(app.output))
+
+
+@pytest.mark.slow
+def test_the_chat_app_redacts_a_key_the_upstream_echoes_from_the_answer_and_the_log(
+    chat_app: tuple[AppProcess, Upstream],
+) -> None:
+    app, api = chat_app
+    events = answer_events([(f"Amazon is investing $5 billion. Key: {KEY}.", [])], chunk=5)
+    # A citation whose type is the key: the app logs that it dropped it, quoting the type.
+    events.insert(4, citations_delta(0, {"type": KEY, "cited_text": "x"}))
+    api.enqueue(Reply(events=events))
+    shown = ask(app.url, "How much is Amazon investing?", timeout=60)
+
+    assert "redacted" in shown and "Dropped a citation" in "".join(app.output)
+    assert_no_key(shown, "".join(app.output))

@@ -4,8 +4,9 @@
 `Reply` objects (a status, headers, and a JSON body or a list of server-sent
 events, optionally cut off, delayed or hung) and records every request. With
 an empty queue it answers every request with a short cited answer quoting the
-first sentence of the request's first search result, so it can serve any number
-of requests (give `latency=` to slow each one down).
+first sentence of the request's first search result (or with what `respond=`
+builds from the request), so it can serve any number of requests (give
+`latency=` to slow each one down).
 
 The event helpers below build the events in the wire format the SDK parses:
 ``answer_events([("Amazon is investing ", []), ("$5 billion.", [citation])])``.
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,9 +54,13 @@ class RecordedRequest:
 class Upstream:
     """Context manager: ``with Upstream() as up: ... up.base_url ... up.requests``."""
 
-    def __init__(self, *, latency: float = 0.0, model: str = "claude-test") -> None:
+    def __init__(
+        self, *, latency: float = 0.0, model: str = "claude-test",
+        respond: Callable[[Any], list[Event]] | None = None,
+    ) -> None:
         self.latency = latency
         self.model = model
+        self.respond = respond  # the events for a request when no reply is queued
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0
         self.most_in_flight = 0  # the most requests it held open at the same moment
@@ -99,7 +105,8 @@ class Upstream:
         with self._lock:
             if self._replies:
                 return self._replies.popleft()
-        return Reply(events=echo_events(body, model=self.model), delay=self.latency)
+        events = self.respond(body) if self.respond else echo_events(body, model=self.model)
+        return Reply(events=events, delay=self.latency)
 
 
 def error_reply(status: int, kind: str, message: str, headers: dict[str, str] | None = None,
@@ -180,19 +187,25 @@ def error_event(kind: str = "overloaded_error", message: str = "Overloaded") -> 
     return ("error", {"type": "error", "error": {"type": kind, "message": message}})
 
 
+CITATION_PLACES = ("before", "between", "after")
+
+
 def answer_events(blocks: list[tuple[str, list[dict[str, Any]]]], *, model: str = "claude-test",
-                  chunk: int = 12, citations_first: bool = True, input_tokens: int = 100,
+                  chunk: int = 12, citations: str = "before", input_tokens: int = 100,
                   output_tokens: int = 20, cache_read: int = 0, cache_creation: int = 0,
-                  stop_reason: str = "end_turn") -> list[Event]:
+                  stop_reason: str = "end_turn", block_stops: bool = True) -> list[Event]:
     """A whole stream: one text block per (text, citations) pair, text sent in `chunk`-sized
-    deltas, each citation as a citations_delta before (or after) its block's text."""
+    deltas. `citations` says where each block's citations_delta events go among its text
+    deltas: "before" the first, "between" the first and the rest, or "after" the last;
+    each block ends with a content_block_stop unless `block_stops` is False."""
     events = [message_start(model, input_tokens=input_tokens, cache_read=cache_read,
                             cache_creation=cache_creation), ping()]
-    for index, (text, citations) in enumerate(blocks):
-        cites = [citations_delta(index, citation) for citation in citations]
+    for index, (text, cited) in enumerate(blocks):
+        cites = [citations_delta(index, citation) for citation in cited]
         texts = [text_delta(index, text[i:i + chunk]) for i in range(0, len(text), chunk)]
-        ordered = [*cites, *texts] if citations_first else [*texts, *cites]
-        events += [text_block_start(index), *ordered, block_stop(index)]
+        at = {"before": 0, "between": min(1, len(texts)), "after": len(texts)}[citations]
+        events += [text_block_start(index), *texts[:at], *cites, *texts[at:]]
+        events += [block_stop(index)] if block_stops else []
     return [*events, message_delta(stop_reason, output_tokens), message_stop()]
 
 
@@ -206,13 +219,18 @@ def echo_events(body: Any, *, model: str = "claude-test") -> list[Event]:
     return answer_events([("According to the article: ", []), (sentence, [citation])], model=model)
 
 
-def _first_search_result(body: Any) -> dict[str, Any] | None:
+def search_results(body: Any) -> list[dict[str, Any]]:
+    """The search_result blocks a Messages request carries, in order."""
+    found = []
     for message in (body or {}).get("messages", []):
         content = message.get("content")
-        for block in content if isinstance(content, list) else []:
-            if block.get("type") == "search_result":
-                return block
-    return None
+        found += [block for block in content if block.get("type") == "search_result"] if (
+            isinstance(content, list)) else []
+    return found
+
+
+def _first_search_result(body: Any) -> dict[str, Any] | None:
+    return next(iter(search_results(body)), None)
 
 
 class _Server(ThreadingHTTPServer):

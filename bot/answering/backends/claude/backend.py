@@ -103,7 +103,11 @@ class ClaudeBackend(Backend):
         self, request: AnswerRequest, reply: Reply, *, complete: bool,
         final: bool = False, cut: str | None = None,
     ) -> Answer:
-        text, citations = reply.render()
+        text, citations = reply.render(final=final)
+        # Whatever the upstream wrote (an echoed key included) is redacted here, where
+        # the chat, the command line and the API all take it from; a snapshot holds back
+        # a tail that could still grow into a secret. Quotes come from the passages.
+        text = errors.redact(text, self.settings.api_key, partial=not final)
         refused = text.strip().startswith(REFUSAL_PREFIX)
         warnings = list(request.warnings)
         if cut is not None:
@@ -115,7 +119,8 @@ class ClaudeBackend(Backend):
         return Answer(
             text=text, citations=citations, passages=request.passages, refused=refused,
             backend=self.name, model=self.model, usage=reply.usage, complete=complete,
-            warnings=tuple(warnings), knowledge_version=request.knowledge_version,
+            warnings=tuple(errors.redact(w, self.settings.api_key) for w in warnings),
+            knowledge_version=request.knowledge_version,
         )
 
     def _map_error(self, exc: Exception, request_id: str | None) -> errors.UpstreamError:

@@ -3,12 +3,14 @@
 Each citation Claude returns names a search result (a passage) and a range of its
 sentence blocks; it is turned back into a verbatim quote with offsets into the
 knowledge file, or dropped (with a log line) when it does not map or its cited
-text disagrees with the passage.
+text disagrees with the passage. Its text only ever grows as events arrive: a
+block's citation markers are placed when the block ends (see `Reply`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from ....types import Citation, Passage, Usage
@@ -19,41 +21,92 @@ log = logging.getLogger(__name__)
 FINISHED = ("end_turn", "stop_sequence")
 
 
+@dataclass
+class _Block:
+    """One text block of the reply; its markers are placed once it has ended."""
+
+    parts: list[str] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)  # its citations' markers, in order
+    ended: bool = False
+
+
 class Reply:
-    """The answer as it streams in: text blocks, their checked citations, usage."""
+    """The answer as it streams in: text blocks, their checked citations, usage.
+
+    `render` keeps the stream's contract, that each snapshot's text is a prefix of
+    the next: a block's markers go after its text when the block ends
+    (content_block_stop, or a later block starting), or when the final snapshot
+    closes a block the stream cut short; until then the block's trailing space is
+    held back, since its markers will go before it ("billion.[1] ").
+    """
 
     def __init__(self, passages: list[Passage]) -> None:
         self.passages = passages  # a citation's search_result_index indexes this list
-        self.blocks: dict[int, tuple[list[str], list[Citation]]] = {}
+        self.blocks: list[_Block] = []  # in the order they arrived; only the last is open
+        self.text_blocks: dict[int, _Block] = {}  # by the stream's index
+        self.cited: list[Citation] = []  # numbered by first appearance: [1] is cited[0]
+        self.numbers: dict[tuple[str, int, int], int] = {}
         self.usage: Usage | None = None
         self.stop_reason: str | None = None
         self.stopped = False
 
     @property
     def has_text(self) -> bool:
-        return any("".join(parts).strip() for parts, _ in self.blocks.values())
+        return any("".join(block.parts).strip() for block in self.blocks)
 
     def apply(self, event: Any) -> bool:
         """Take in one stream event; True when the visible answer moved."""
         kind = event.type
         if kind == "message_start":
             self._add_usage(event.message.usage)
-        elif kind == "content_block_start" and event.content_block.type == "text":
-            self.blocks[event.index] = ([event.content_block.text], [])
-        elif kind == "content_block_delta" and event.index in self.blocks:
-            parts, citations = self.blocks[event.index]
-            if event.delta.type == "text_delta":
-                parts.append(event.delta.text)
-                return True
-            if event.delta.type == "citations_delta":
-                if (citation := self._map(event.delta.citation)) is not None:
-                    citations.append(citation)
-                return True
+        elif kind == "content_block_start":
+            self._end_last()
+            if event.content_block.type == "text":
+                self.text_blocks[event.index] = self._open(event.content_block.text)
+            return True
+        elif kind == "content_block_delta":
+            return self._add_delta(event)
+        elif kind == "content_block_stop" and event.index in self.text_blocks:
+            self.text_blocks[event.index].ended = True
+            return True
         elif kind == "message_delta":
             self.stop_reason = event.delta.stop_reason
             self._add_usage(event.usage)
         elif kind == "message_stop":
             self.stopped = True
+        return False
+
+    def _open(self, text: str = "") -> _Block:
+        self._end_last()
+        block = _Block([text])
+        self.blocks.append(block)
+        return block
+
+    def _end_last(self) -> None:
+        if self.blocks:
+            self.blocks[-1].ended = True
+
+    def _add_delta(self, event: Any) -> bool:
+        block = self.text_blocks.get(event.index)
+        if block is None:
+            return False  # a block that is not text (or not begun): nothing to show
+        if block.ended:
+            # The API never writes to a block after it ends (nor to one before the last);
+            # if it did, this would land before markers already shown. It goes on at the
+            # end instead, in a block of its own.
+            block = self.text_blocks[event.index] = self._open()
+        if event.delta.type == "text_delta":
+            block.parts.append(event.delta.text)
+            return True
+        if event.delta.type == "citations_delta":
+            if (citation := self._map(event.delta.citation)) is not None:
+                key = (citation.passage_id, citation.start, citation.end)
+                if key not in self.numbers:
+                    self.cited.append(citation)
+                    self.numbers[key] = len(self.cited)
+                if self.numbers[key] not in block.numbers:
+                    block.numbers.append(self.numbers[key])
+            return True
         return False
 
     def unfinished(self) -> str | None:
@@ -72,25 +125,20 @@ class Reply:
             for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens",
                          "cache_read_input_tokens")})
 
-    def render(self) -> tuple[str, tuple[Citation, ...]]:
-        """Text with a marker after each cited block; markers numbered by first appearance."""
-        numbers: dict[tuple[str, int, int], int] = {}
-        cited: list[Citation] = []
+    def render(self, *, final: bool = False) -> tuple[str, tuple[Citation, ...]]:
+        """The text so far with a marker after each ended cited block, and the citations.
+
+        `final`: the stream is over, so a block it cut short ends here too.
+        """
         out: list[str] = []
-        for index in sorted(self.blocks):
-            parts, citations = self.blocks[index]
-            body = "".join(parts)
-            markers: list[int] = []
-            for citation in citations:
-                key = (citation.passage_id, citation.start, citation.end)
-                if key not in numbers:
-                    cited.append(citation)
-                    numbers[key] = len(cited)
-                if numbers[key] not in markers:
-                    markers.append(numbers[key])
+        for block in self.blocks:
+            body = "".join(block.parts)
             core = body.rstrip()  # the marker goes before trailing space: "billion.[1] "
-            out.append(core + "".join(f"[{n}]" for n in markers) + body[len(core):])
-        return "".join(out), tuple(cited)
+            if block.ended or final:
+                out.append(core + "".join(f"[{n}]" for n in block.numbers) + body[len(core):])
+            else:
+                out.append(core)
+        return "".join(out), tuple(self.cited)
 
     def _map(self, raw: Any) -> Citation | None:
         kind = getattr(raw, "type", None)
