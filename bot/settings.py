@@ -36,7 +36,14 @@ DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 CHROMA_AUTH_HEADERS = ("Authorization", "X-Chroma-Token")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP_NAME = "amazon-anthropic-faq-bot"
-BACKEND_NAMES = ("auto", "offline", "claude", "bedrock")  # bot.answering.backends.NAMES
+# The one table of backends BOT_BACKEND may name: each name, and the class behind it
+# (imported only when chosen, by bot.answering.backends). `auto` picks among them.
+BACKENDS = {
+    "offline": "bot.answering.backends.offline:OfflineBackend",
+    "claude": "bot.answering.backends.claude:ClaudeBackend",
+    "bedrock": "bot.answering.backends.claude.bedrock:BedrockBackend",
+}
+BACKEND_NAMES = ("auto", *BACKENDS)
 _REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")

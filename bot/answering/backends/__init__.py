@@ -1,10 +1,10 @@
-"""The answerers: the abstract `Backend`, and the one table of backend names.
+"""The answerers: the abstract `Backend`, and each name's class.
 
-A name in `BACKENDS` is what BOT_BACKEND, `answer(..., backend=...)` and the
-command line accept; each maps to its class, imported only when first asked for,
-so choosing the offline backend never loads the Anthropic SDK. `auto` means Claude
-when ANTHROPIC_API_KEY is set and offline otherwise; Bedrock is chosen only by
-name, since AWS credentials may be ambient (an instance role).
+A name in `bot.settings.BACKENDS` (the one table of them) is what BOT_BACKEND,
+`answer(..., backend=...)` and the command line accept; its class is imported only
+when first asked for, so choosing the offline backend never loads the Anthropic SDK.
+`auto` means Claude when ANTHROPIC_API_KEY is set and offline otherwise; Bedrock is
+chosen only by name, since AWS credentials may be ambient (an instance role).
 """
 
 from __future__ import annotations
@@ -12,16 +12,9 @@ from __future__ import annotations
 import importlib
 
 from ...errors import ConfigurationError
-from ...settings import Settings
+from ...settings import BACKEND_NAMES as NAMES
+from ...settings import BACKENDS, Settings
 from .base import REFUSAL_PREFIX, AnswerRequest, Backend, last_snapshot
-
-# name -> "module:Class", the module relative to this package.
-BACKENDS = {
-    "offline": ".offline:OfflineBackend",
-    "claude": ".claude:ClaudeBackend",
-    "bedrock": ".claude.bedrock:BedrockBackend",
-}
-NAMES = ("auto", *BACKENDS)
 
 
 def resolve_name(settings: Settings, name: str | None = None) -> str:
@@ -40,7 +33,7 @@ def resolve_name(settings: Settings, name: str | None = None) -> str:
 def backend_class(name: str) -> type[Backend]:
     """The class behind a resolved backend name; imports only what that backend needs."""
     module, _, cls = BACKENDS[name].partition(":")
-    found: type[Backend] = getattr(importlib.import_module(module, __name__), cls)
+    found: type[Backend] = getattr(importlib.import_module(module), cls)
     return found
 
 

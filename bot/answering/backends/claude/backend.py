@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MessagesClient = anthropic.Anthropic | anthropic.AnthropicBedrock
 
-UNCITED_WARNING = "Claude's answer cites nothing from the article; treat it as unverified."
+UNCITED_WARNING = "Claude's answer cites nothing from the documents; treat it as unverified."
 EMPTY_WARNING = "Claude returned an empty answer."
 
 
