@@ -204,7 +204,7 @@ def test_the_status_line_says_offline_mode_without_a_key() -> None:
 def test_the_status_line_names_the_claude_model_when_a_key_is_set() -> None:
     settings = Settings.from_env(backend="claude", api_key="sk-ant-test-key", model="claude-x")
     status = backend_status(settings)
-    assert status == "Answers are written by Claude (claude-x) and cite the article."
+    assert status == "Answers are written by Claude (claude-x) and cite the documents."
     assert "sk-ant" not in status
 
 
@@ -213,9 +213,9 @@ def test_the_status_line_says_what_to_set_when_claude_has_no_key() -> None:
 
 
 def test_the_page_warns_when_search_falls_back_to_keywords(tmp_path: Path) -> None:
-    warnings = warm_up(offline_settings(embedding_model_dir=tmp_path / "no-model"))
+    warnings, overview = warm_up(offline_settings(embedding_model_dir=tmp_path / "no-model"))
     assert any("keyword search only" in warning for warning in warnings)
-    assert "keyword search only" in header_html(OFFLINE_STATUS, warnings)
+    assert "keyword search only" in header_html(OFFLINE_STATUS, warnings, overview)
 
 
 def test_gradio_analytics_are_off_unless_asked_for() -> None:
@@ -228,13 +228,31 @@ def test_gradio_analytics_are_off_unless_asked_for() -> None:
 
 
 def test_the_examples_start_with_the_articles_own_faq_questions() -> None:
-    shown = examples(offline_settings())
+    _, overview = warm_up(offline_settings())
+    shown = examples(overview)
     assert shown[:3] == [
         "How much money is Amazon investing in Anthropic?",
         "What are Trainium chips?",
         "What is Claude?",
     ]
     assert len(shown) > 3
+
+
+def test_another_document_names_the_page_and_its_examples(tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "library.md").write_text(
+        "# Riverside library guide\n\n## Frequently asked questions\n\n"
+        "### When does the library open?\n\nThe library opens at nine every weekday.\n\n"
+        "### Can I renew a book online?\n\nBooks can be renewed online twice.\n",
+        encoding="utf-8",
+    )
+    settings = offline_settings(knowledge_dir=folder, data_dir=tmp_path / "data")
+    warnings, overview = warm_up(settings)
+    header = header_html(backend_status(settings), warnings, overview)
+    assert "<h1>Riverside library guide</h1>" in header
+    assert "Amazon" not in header and "Anthropic" not in header and "article" not in header
+    assert examples(overview) == ["When does the library open?", "Can I renew a book online?"]
 
 
 def test_serving_beyond_loopback_without_a_login_warns() -> None:

@@ -88,7 +88,7 @@ def test_the_page_shows_the_article_title_and_offline_status(page: Page) -> None
     header = page.locator("#header")
     expect(header).to_contain_text("Amazon’s new multi-billion dollar investment in Anthropic")
     expect(header).to_contain_text(
-        "offline mode: answers are quoted from the article; set ANTHROPIC_API_KEY for Claude",
+        "offline mode: answers are quoted from the documents; set ANTHROPIC_API_KEY for Claude",
         ignore_case=True,
     )
 

@@ -8,7 +8,7 @@ answerer (`bot.stream_answer` unless a test gives another), and turns every
 Failures become chat messages too: a `BotError` says what to do, anything else
 is logged and shown as a short apology.
 
-Everything the page shows that came from a person or from the article is
+Everything the page shows that came from a person or from a document is
 escaped here, so no text of theirs can become markup. Nothing here imports gradio.
 """
 

@@ -78,7 +78,7 @@ def serve(
         server_name=host,
         server_port=port,
         auth=auth,
-        auth_message="Sign in to ask about Amazon’s investment in Anthropic.",
+        auth_message="Sign in to ask your questions.",
         # Room for every concurrent answer, plus the page's small events.
         max_threads=max(40, 3 * settings.concurrency),
         prevent_thread_lock=True,

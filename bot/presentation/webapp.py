@@ -21,29 +21,17 @@ import gradio as gr
 
 from ..answering import get_backend
 from ..errors import BotError
-from ..knowledge import load_sections
+from ..knowledge import Overview
 from ..settings import Settings, get_settings
 from .chat import Chat, from_literal_markdown, literal_markdown
 from .server import client_key
 
 log = logging.getLogger(__name__)
 
-TITLE = "Amazon’s new multi-billion dollar investment in Anthropic"
-DESCRIPTION = (
-    "Ask about the deal: every answer comes from the article and cites the sections it quotes."
-)
 OFFLINE_STATUS = (
-    "Offline mode: answers are quoted from the article; set ANTHROPIC_API_KEY for Claude."
+    "Offline mode: answers are quoted from the documents; set ANTHROPIC_API_KEY for Claude."
 )
-# Questions the bot answers well beyond the article's own FAQ.
-EXTRA_EXAMPLES = (
-    "How much will Anthropic spend on Amazon's cloud?",
-    "What are the conditions for the extra $20 billion?",
-    "How many gigawatts of power will Anthropic get?",
-    "Who are Amazon's rivals in AI?",
-    "What will AWS users see in the coming years?",
-)
-MAX_EXAMPLES = 6
+UNTITLED = "the knowledge base"
 
 
 
@@ -78,16 +66,17 @@ def literal_chatbot(**options: Any) -> gr.Chatbot:
     return chatbot
 
 
-def warm_up(settings: Settings) -> tuple[str, ...]:
+def warm_up(settings: Settings) -> tuple[tuple[str, ...], Overview]:
     """Open the shared retriever now, so the first question doesn't pay for indexing;
-    returns what the page should warn about."""
+    returns what the page should warn about, and what the knowledge folder holds."""
     try:
         from ..retrieval import get_retriever
 
-        return tuple(get_retriever(settings).warnings)
+        retriever = get_retriever(settings)
+        return tuple(retriever.warnings), retriever.overview or Overview((), (), (), ())
     except BotError as error:
         log.error("The knowledge base could not be opened: %s", error)
-        return (error.message,)
+        return (error.message,), Overview((), (), (), ())
 
 
 def backend_status(settings: Settings) -> str:
@@ -100,26 +89,23 @@ def backend_status(settings: Settings) -> str:
         return OFFLINE_STATUS
     model = backend.model or "its default model"
     where = " on Amazon Bedrock" if backend.name == "bedrock" else ""
-    return f"Answers are written by Claude{where} ({model}) and cite the article."
+    return f"Answers are written by Claude{where} ({model}) and cite the documents."
 
 
-def examples(settings: Settings) -> list[str]:
-    """The article's own FAQ questions first, then a few more the bot answers well."""
-    try:
-        faq = [s.title for s in load_sections(settings.knowledge_dir) if s.title.endswith("?")]
-    except BotError:
-        faq = []
-    chosen: list[str] = []
-    for question in [*faq, *EXTRA_EXAMPLES]:
-        if question not in chosen:
-            chosen.append(question)
-    return chosen[:MAX_EXAMPLES]
+def page_title(overview: Overview) -> str:
+    return overview.title if overview.titles else UNTITLED.capitalize()
 
 
-def header_html(status: str, warnings: Sequence[str]) -> str:
+def examples(overview: Overview) -> list[str]:
+    """What the knowledge folder offers: its examples lists first, then its FAQ questions."""
+    return list(overview.examples)
+
+
+def header_html(status: str, warnings: Sequence[str], overview: Overview) -> str:
+    where = "the document" if len(overview.titles) == 1 else "the documents"
     lines = [
-        f"<h1>{html.escape(TITLE)}</h1>",
-        f"<p>{html.escape(DESCRIPTION)}</p>",
+        f"<h1>{html.escape(page_title(overview))}</h1>",
+        f"<p>Every answer comes from {where} and cites the sections it quotes.</p>",
         f'<p class="status">{html.escape(status)}</p>',
         *(f'<p class="status-warning">⚠️ {html.escape(w)}</p>' for w in warnings),
     ]
@@ -129,29 +115,30 @@ def header_html(status: str, warnings: Sequence[str]) -> str:
 def build_demo(settings: Settings | None = None, chat: Chat | None = None) -> gr.Blocks:
     """The chat page; `chat` replaces the real answerer (tests)."""
     settings = settings or get_settings()
-    warnings = warm_up(settings)
+    warnings, overview = warm_up(settings)
+    title = page_title(overview)
     chat = chat or Chat(settings, known_warnings=warnings)
 
     def respond(message: str, history: list[dict], request: gr.Request):
-        """Answer a question about the article; the reply ends with its sources."""
+        """Answer a question from the knowledge base; the reply ends with its sources."""
         yield from chat.reply(message, history, client_key(request))
 
-    with gr.Blocks(title="Amazon × Anthropic FAQ", fill_height=True) as demo:
-        gr.HTML(header_html(backend_status(settings), warnings), elem_id="header")
+    with gr.Blocks(title=title, fill_height=True) as demo:
+        gr.HTML(header_html(backend_status(settings), warnings, overview), elem_id="header")
         gr.ChatInterface(
             respond,
             chatbot=literal_chatbot(
                 label="Chat",
                 elem_id="chat",
                 show_label=False,
-                placeholder="Ask anything about the deal, or pick a question below.",
+                placeholder=f"Ask anything about “{title}”, or pick a question below.",
                 latex_delimiters=[],
                 buttons=["copy"],
                 feedback_options=None,
                 scale=1,
             ),
             textbox=gr.Textbox(
-                placeholder="Ask about Amazon’s investment in Anthropic…",
+                placeholder="Ask a question…",
                 show_label=False,
                 submit_btn=True,
                 stop_btn=True,
@@ -159,10 +146,10 @@ def build_demo(settings: Settings | None = None, chat: Chat | None = None) -> gr
                 max_lines=6,
                 elem_id="question",
             ),
-            examples=examples(settings),
+            examples=examples(overview) or None,
             cache_examples=False,
             api_name="chat",
-            api_description="Answer a question about the article; the reply ends with its sources.",
+            api_description="Answer from the knowledge base; the reply ends with its sources.",
             concurrency_limit=settings.concurrency,
             fill_height=True,
         )
