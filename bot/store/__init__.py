@@ -2,27 +2,25 @@
 
 - `embedding`: all-MiniLM-L6-v2 on onnxruntime, each text at its own length;
 - `chroma`: opens Chroma, embedded under BOT_DATA_DIR or a server at CHROMA_HOST;
+- `records`: what a section becomes in the store: its collection, texts and records;
 - `collection`: `SectionStore`, one collection per knowledge folder, synced by hash;
 - `dense`: the exact in-memory copy a small local collection is searched in;
 - `index`: the index's life cycle: opened under a lock, checked, rebuilt when broken.
 """
 
 from .chroma import ensure_data_dir, open_client, server_url
-from .collection import (
+from .collection import MissingCollectionError, Progress, SectionStore, SyncReport
+from .dense import DenseIndex, top_indices
+from .embedding import Embedder, resolve_model_dir
+from .index import Rebuilder, discard, local_index_path, open_index
+from .records import (
     LAYOUT,
     SECTION_LAYOUT,
-    MissingCollectionError,
-    Progress,
-    SectionStore,
-    SyncReport,
     collection_name,
     embedded_text,
     sentence_records,
     vector_texts,
 )
-from .dense import DenseIndex, top_indices
-from .embedding import Embedder, resolve_model_dir
-from .index import Rebuilder, discard, local_index_path, open_index
 
 __all__ = [
     "LAYOUT",

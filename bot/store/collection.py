@@ -12,7 +12,6 @@ question goes to the server, so an outage or a lost collection is noticed.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,10 +24,11 @@ from chromadb.errors import NotFoundError
 from filelock import FileLock, Timeout
 
 from ..errors import BotError, KnowledgeError, StoreError
-from ..knowledge import Section, knowledge_version, sentence_spans
+from ..knowledge import Section, knowledge_version
 from ..settings import Settings
 from .chroma import ensure_data_dir, file_stamp, open_client, read_pages, server_url
 from .dense import IN_MEMORY_LIMIT, DenseIndex, section_of
+from .records import LAYOUT, SECTION_LAYOUT, collection_name, vector_texts
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -41,44 +41,8 @@ log = logging.getLogger(__name__)
 UPSERT_BATCH = 16  # sections per upsert, and per step of the progress report
 QUERY_FANOUT = 8  # vectors fetched per wanted section, since a section has several
 FETCHED_LIMIT = 20_000  # vectors of a big or remote collection kept once read back
-# Stored with the collection; a change of what is embedded re-embeds everything.
-LAYOUT = "all-MiniLM-L6-v2/section+sentences/1"
-SECTION_LAYOUT = "all-MiniLM-L6-v2/section/1"  # half the tokens to embed, a fifth the vectors
 Progress = Callable[[int, int], None]  # (sections embedded so far, sections to embed)
 LOCK_TIMEOUT = 300.0  # seconds; embedding the whole article takes a few
-
-
-def collection_name(knowledge_dir: Path) -> str:
-    """Stable per knowledge folder, so two folders never share (and fight over) one index."""
-    digest = hashlib.sha256(str(Path(knowledge_dir).resolve()).encode()).hexdigest()
-    return f"kb-{digest[:12]}"
-
-
-def embedded_text(section: Section) -> str:
-    """What the model sees: headings (FAQ questions among them) take part in matching."""
-    return " > ".join(section.heading_path) + "\n" + section.text
-
-
-def vector_texts(section: Section, per_sentence: bool = True) -> list[str]:
-    """The whole section, then (if `per_sentence`) each of its sentences on its own.
-
-    A question usually asks for one fact; a sentence vector matches it more sharply
-    than the vector of a long section, where the fact is averaged with the rest.
-    """
-    if not per_sentence:
-        return [embedded_text(section)]
-    sentences = [section.text[a:b] for a, b in sentence_spans(section.text)]
-    return [embedded_text(section), *(sentences if len(sentences) > 1 else [])]
-
-
-def sentence_records(section: Section, per_sentence: bool = True) -> list[str]:
-    """The record holding each sentence's vector, in `sentence_spans` order: the
-    sentence's own, or the section's when it was stored whole (one sentence, or the
-    one-vector-per-section layout)."""
-    count = len(sentence_spans(section.text))
-    if per_sentence and count > 1:
-        return [f"{section.id}#{n}" for n in range(1, count + 1)]
-    return [f"{section.id}#0"] * count
 
 
 class MissingCollectionError(StoreError):
