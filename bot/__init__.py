@@ -2,7 +2,7 @@
 citing the exact sentences it quotes.
 
     from bot import answer
-    print(answer("How much is Amazon investing in Anthropic?").text)
+    print(answer("What does the document say about pricing?").text)
 
 The pipeline runs in stages, one subpackage each: `knowledge` (documents into
 sections) → `store` (their vectors in Chroma) → `retrieval` (hybrid search) →

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ask = commands.add_parser("ask", help="answer one question about the article")
+    ask = commands.add_parser("ask", help="answer one question from the knowledge base")
     ask.add_argument("question")
     ask.add_argument("--backend", choices=NAMES)
     ask.add_argument(

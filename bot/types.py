@@ -40,7 +40,7 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
-    """A verbatim quote of the article that supports part of an answer."""
+    """A verbatim quote of a document that supports part of an answer."""
 
     document: str
     section: str

@@ -58,7 +58,7 @@ def validate_question(question: object, settings: Settings) -> str:
     cleaned = clean_text(question)
     if not cleaned:
         raise InvalidQuestionError(
-            "The question is empty: ask something about the Amazon–Anthropic deal.",
+            "The question is empty: type a question about the documents.",
             reason="empty",
         )
     if len(cleaned) > limit:
