@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from bot.presentation import (
     RateLimiter,
     conversation,
     from_literal_markdown,
+    inert_markdown,
     literal_markdown,
     plain_answer,
     render_answer,
@@ -86,19 +89,20 @@ def chat_with(
 def test_the_answer_grows_in_the_chat_as_it_is_written() -> None:
     chat, _ = chat_with("Amazon is investing $5 billion.")
     messages = list(chat.reply("How much?", [], "host:a"))
-    assert messages == [
+    assert [plain_answer(m) for m in messages] == [
         "Amazon",
         "Amazon is",
         "Amazon is investing",
         "Amazon is investing $5",
         "Amazon is investing $5 billion.",
     ]
+    assert all(a == b[: len(a)] for a, b in itertools.pairwise(messages))
 
 
 def test_a_cited_answer_shows_its_marker_and_a_sources_list_with_section_and_quote() -> None:
     chat, _ = chat_with(CITED)
     message = list(chat.reply("How much?", [], "host:a"))[-1]
-    assert message.startswith("Amazon is putting $5 billion in now [1].")
+    assert plain_answer(message) == "Amazon is putting $5 billion in now [1]."
     assert "<summary>Sources (1)</summary>" in message
     assert '<span class="source-section">What Happened</span>' in message
     assert "Amazon is putting $5 billion into the company right now." in message
@@ -115,7 +119,21 @@ def test_article_text_in_sources_cannot_become_markup() -> None:
     message = render_answer(Answer(text="See [1] <script>x()</script>", citations=(hostile,)))
     assert "<img" not in message and "<script>" not in message and "<b>" not in message
     assert '&lt;img src=x onerror="alert(1)"&gt;' in message
-    assert "&lt;script&gt;x()&lt;/script&gt;" in message
+    assert plain_answer(message) == "See [1] <script>x()</script>"
+
+
+@pytest.mark.parametrize("hostile", [
+    "![pixel](http://127.0.0.1:9/x.png)",
+    "[click me](javascript:alert(1))",
+    "see https://example.invalid/x or www.example.invalid",
+    "<https://example.invalid/auto>",
+])
+def test_markdown_in_an_answer_is_escaped_so_it_cannot_fetch_or_link(hostile: str) -> None:
+    message = render_answer(Answer(text=f"The figure is $5 billion {hostile} [1]."))
+    unescaped = re.sub(r"\\.", "", message)  # what Markdown may still read as markup
+    for live in ("![", "](", "://", "www.", "<"):
+        assert live not in unescaped
+    assert plain_answer(message) == f"The figure is $5 billion {hostile} [1]."
 
 
 def test_a_refusal_reads_as_a_plain_sentence_without_sources_or_warning() -> None:
@@ -123,9 +141,8 @@ def test_a_refusal_reads_as_a_plain_sentence_without_sources_or_warning() -> Non
         text="I couldn't find that in the article.", refused=True, citations=(CITATION,)
     )
     chat, _ = chat_with(refusal)
-    assert list(chat.reply("Weather?", [], "host:a")) == [
-        "I couldn't find that in the article."
-    ]
+    (message,) = chat.reply("Weather?", [], "host:a")
+    assert message == inert_markdown("I couldn't find that in the article.")
 
 
 def test_warnings_already_on_the_page_are_not_repeated_under_each_answer() -> None:
@@ -216,7 +233,7 @@ def test_a_question_that_failed_is_left_out_of_the_conversation() -> None:
         {"role": "user", "content": "Q1"},
         {"role": "assistant", "content": notice},
         {"role": "user", "content": "Q2"},
-        {"role": "assistant", "content": "A2 &amp; more"},
+        {"role": "assistant", "content": literal_markdown("A2 & more")},
     ]
     assert conversation(history) == [
         {"role": "user", "content": "Q2"},

@@ -41,6 +41,7 @@ APOLOGY = (
 FOOTER = '\n\n<div class="answer-footer">'
 NOTICE = '<div class="bot-notice">'
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_LIVE_MARKDOWN = re.compile(r"([\\`*_~\[\]()<>!&:@#|.])")
 _ESCAPED_PUNCTUATION = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
@@ -49,8 +50,15 @@ def literal_markdown(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
+def inert_markdown(text: str) -> str:
+    """Markdown that shows `text` with nothing live: no image, link, autolink, HTML or
+    emphasis. Escapes only the marks that make them (dots for "www." autolinks), each
+    on its own, so a streamed answer's Markdown still grows by appending only."""
+    return _LIVE_MARKDOWN.sub(r"\\\1", text)
+
+
 def from_literal_markdown(markdown: str) -> str:
-    """The text `literal_markdown` was given."""
+    """The text `literal_markdown` (or `inert_markdown`) was given."""
     return _ESCAPED_PUNCTUATION.sub(r"\1", markdown)
 
 
@@ -78,7 +86,9 @@ def render_sources(citations: Sequence[Citation]) -> str:
 
 def render_answer(answer: Answer, known_warnings: Sequence[str] = ()) -> str:
     """The chat message for one snapshot; warnings already shown on the page are left out."""
-    body = _escape(answer.text.strip()) or "…"
+    # Markdown-escaped, not only HTML-escaped: a document (or a reply an injected
+    # document steered) may hold ![x](https://…) or a bare URL, which would fetch or link.
+    body = inert_markdown(answer.text.strip()) or "…"
     footer = []
     if answer.citations and not answer.refused:
         footer.append(render_sources(answer.citations))
@@ -97,7 +107,7 @@ def render_notice(text: str) -> str:
 
 def plain_answer(message: str) -> str:
     """The answer text of a rendered answer, as the answerer wrote it, without Sources."""
-    return html.unescape(message.split(FOOTER, 1)[0]).strip()
+    return from_literal_markdown(message.split(FOOTER, 1)[0]).strip()
 
 
 def _text_of(content: Any) -> str:
