@@ -106,9 +106,14 @@ class InvalidArgumentError(BotError, ValueError):
 
 
 class KnowledgeError(BotError):
-    def __init__(self, message: str, *, path: str | None = None) -> None:
+    """`path` is the folder or file at fault; `reason`, when one file is, what is wrong
+    with it, without its path (for text readers see)."""
+
+    def __init__(self, message: str, *, path: str | None = None,
+                 reason: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+        self.reason = reason
 
 
 class StoreError(BotError):

@@ -270,3 +270,17 @@ def test_bot_auth_without_a_user_or_a_password_is_refused(value: str) -> None:
     with pytest.raises(ConfigurationError, match="user:password") as caught:
         Settings.from_env({"BOT_AUTH": value})
     assert caught.value.setting == "BOT_AUTH"
+
+
+def test_a_file_that_is_not_utf8_is_named_in_the_page_status_without_its_path(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "notes.md").write_text("# Notes\n\n## Hours\n\nOpen at nine.\n", encoding="utf-8")
+    (folder / "old.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    settings = offline_settings(knowledge_dir=folder, data_dir=tmp_path / "data")
+    warnings, overview = warm_up(settings)
+    header = header_html(backend_status(settings), warnings, overview)
+    assert "Skipped old.txt: it is not valid UTF-8" in header
+    assert str(tmp_path) not in header

@@ -164,3 +164,31 @@ def test_the_index_command_draws_a_progress_bar_on_a_terminal_only(
     assert drawn.endswith("] 40/40\n") and "[" + "#" * 30 + "]" in drawn
     assert plain.getvalue() == ""  # a log or a pipe gets the summary line only
 
+
+
+def test_an_edit_that_keeps_the_files_size_and_mtime_is_still_noticed(folder: Path) -> None:
+    path = folder / ARTICLE.name
+    before = answer("What are Trainium chips?", backend="offline")
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8")
+    at = text.rindex("Trainium")  # in the last section's text, not the front matter
+    edited = text[:at] + "Trainiun" + text[at + len("Trainium"):]
+    assert len(edited.encode()) == stat.st_size
+    path.write_text(edited, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as a restoring tool would
+    after = answer("What are Trainium chips?", backend="offline")
+    assert after.knowledge_version != before.knowledge_version
+
+
+def test_a_file_that_is_not_utf8_is_skipped_with_a_warning_and_the_rest_answers(
+    folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (folder / "menu.txt").write_bytes("Café opening hours: nine to five.".encode("latin-1"))
+    with caplog.at_level("WARNING"):
+        reply = answer("How much is Amazon investing in Anthropic?", backend="offline")
+    assert "$5 billion" in reply.text
+    warning = "Skipped menu.txt: it is not valid UTF-8 (byte 3): save it as UTF-8"
+    assert any(warning in w for w in reply.warnings)
+    assert str(folder) not in " ".join(reply.warnings)  # the server's path stays in the log
+    assert any("menu.txt" in record.getMessage() and str(folder) in record.getMessage()
+               for record in caplog.records)

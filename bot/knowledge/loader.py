@@ -10,6 +10,7 @@ exact slice of the file's text, so a quote taken from it is verbatim by construc
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import unicodedata
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from ..errors import KnowledgeError
 from .text import strip_span
+
+log = logging.getLogger(__name__)
 
 SUFFIXES = (".md", ".txt")
 _HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*")
@@ -64,6 +67,7 @@ class Knowledge:
     """Everything the knowledge folder holds, documents in file-name order."""
 
     documents: tuple[Document, ...]
+    skipped: tuple[str, ...] = ()  # a warning for each file that could not be read
 
     @property
     def sections(self) -> list[Section]:
@@ -99,9 +103,18 @@ def load_knowledge(folder: Path) -> Knowledge:
         if path.suffix.lower() in SUFFIXES and not path.name.startswith(".") and path.is_file()
     )
     documents: list[Document] = []
+    skipped: list[str] = []
     owner: dict[str, str] = {}
     for path in files:
-        document = _parse_document(path.name, _read(path))
+        try:
+            text = _read(path)
+        except KnowledgeError as error:
+            # One bad file must not take the others down; the log has the full path,
+            # the page only the file's name.
+            log.warning("%s", error.message)
+            skipped.append(f"Skipped {path.name}: {error.reason}; the other documents answer.")
+            continue
+        document = _parse_document(path.name, text)
         if not document.sections:
             continue
         # Two files with one slug would give clashing ids, and the index keys on ids.
@@ -114,9 +127,12 @@ def load_knowledge(folder: Path) -> Knowledge:
         owner[document.slug] = path.name
         documents.append(document)
     if not documents:
-        raise KnowledgeError(f"Knowledge folder {folder} has no sections to answer from: {hint}.",
-                             path=str(folder))
-    return Knowledge(tuple(documents))
+        raise KnowledgeError(
+            f"Knowledge folder {folder} has no sections to answer from: {hint}."
+            + "".join(f" {warning}" for warning in skipped),
+            path=str(folder),
+        )
+    return Knowledge(tuple(documents), tuple(skipped))
 
 
 def _read(path: Path) -> str:
@@ -124,13 +140,13 @@ def _read(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise KnowledgeError(
-            f"Knowledge file {path} is not valid UTF-8 (byte {exc.start}): save it as UTF-8.",
-            path=str(path),
-        ) from exc
+        reason = f"it is not valid UTF-8 (byte {exc.start}): save it as UTF-8"
+        raise KnowledgeError(f"Knowledge file {path}: {reason}.", path=str(path),
+                             reason=reason) from exc
     except OSError as exc:
-        raise KnowledgeError(f"Knowledge file {path} cannot be read: {exc.strerror}.",
-                             path=str(path)) from exc
+        reason = f"it cannot be read ({exc.strerror})"
+        raise KnowledgeError(f"Knowledge file {path}: {reason}.", path=str(path),
+                             reason=reason) from exc
 
 
 def _lines(text: str, pos: int) -> Iterator[tuple[int, int, str]]:
@@ -275,15 +291,17 @@ def knowledge_version(sections: list[Section]) -> str:
     return digest.hexdigest()[:12]
 
 
-def folder_state(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """Name, size and modification time of each knowledge file: cheap to read on every
-    question, and different as soon as a document is added, edited or removed."""
+def folder_state(folder: Path) -> tuple[tuple[str, str], ...]:
+    """Name and content hash of each knowledge file, different as soon as a document is
+    added, edited or removed. The content, not size and mtime: an edit that keeps both
+    (a tool that restores mtime, a same-length fix within one timestamp tick) would
+    slip past a stat check. Reading and hashing the article takes ~40 µs."""
     state = []
     try:
         for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
             if entry.name.lower().endswith(SUFFIXES) and not entry.name.startswith("."):
-                stat = entry.stat()
-                state.append((entry.name, stat.st_size, stat.st_mtime_ns))
+                with open(entry.path, "rb") as file:
+                    state.append((entry.name, hashlib.file_digest(file, "sha256").hexdigest()))
     except OSError:  # a missing folder, or a file removed mid-scan: reloading will tell
         return ()
     return tuple(state)

@@ -77,7 +77,7 @@ class Retriever:
         embedder: Embedder | None = None,
         warnings: Sequence[str] = (),
         sync_report: SyncReport | None = None,
-        folder: tuple[tuple[str, int, int], ...] = (),
+        folder: tuple[tuple[str, str], ...] = (),
         settings: Settings | None = None,
         summary: Overview | None = None,
     ) -> None:
@@ -123,12 +123,13 @@ class Retriever:
             # The error's own message names BOT_EMBEDDING_MODEL_DIR and the fix.
             warning = f"Answers use keyword search only; semantic search is unavailable: {error}"
             log.warning("%s", warning)
-            return cls(sections, warnings=(warning,), folder=folder, summary=summary)
+            return cls(sections, warnings=(*knowledge.skipped, warning), folder=folder,
+                       summary=summary)
         store, report = open_index(
             settings, sections, lambda: model, force=rebuild, progress=progress
         )
         return cls(sections, store=store, embedder=model, sync_report=report, folder=folder,
-                   settings=settings, summary=summary)
+                   settings=settings, summary=summary, warnings=knowledge.skipped)
 
     @property
     def dense_available(self) -> bool:
