@@ -22,4 +22,7 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own startup probes
     redact_logs()
-    presentation.serve(demo)
+    try:
+        presentation.serve(demo)
+    except BotError as error:  # a busy port, an address not of this machine
+        raise SystemExit(f"error: {error}") from None

@@ -5,6 +5,7 @@ and never the value of a secret. Arguments given in code are checked the same wa
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,23 @@ def test_retrieve_with_a_k_that_is_not_a_whole_number_of_one_or_more_is_an_inval
         bot.retrieve("How much is Amazon investing?", k=k)  # type: ignore[arg-type]
 
     assert caught.value.argument == "k" and repr(k) in caught.value.message
+
+
+def test_app_py_stops_with_one_line_when_its_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+               "BOT_BACKEND": "offline", "BOT_DATA_DIR": str(tmp_path)}
+        line = one_line_error(run(["app.py"], env))
+    assert f"Port {port} on 127.0.0.1 is already in use" in line and "GRADIO_SERVER_PORT" in line
+
+
+@pytest.mark.parametrize("host", ["no-such-host.invalid", "192.0.2.1"])
+def test_app_py_stops_with_one_line_for_an_address_it_cannot_listen_on(
+    host: str, tmp_path: Path
+) -> None:
+    env = {"GRADIO_SERVER_NAME": host, "BOT_BACKEND": "offline", "BOT_DATA_DIR": str(tmp_path)}
+    line = one_line_error(run(["app.py"], env))
+    assert "GRADIO_SERVER_NAME" in line and "127.0.0.1" in line

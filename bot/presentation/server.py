@@ -8,11 +8,14 @@ asking, for the per-client limits.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 import sys
 
 import gradio as gr
 
+from ..errors import ConfigurationError
 from ..settings import Settings, get_settings
 from .style import CSS, theme
 
@@ -55,6 +58,36 @@ def bind_warning(host: str, auth: tuple[str, str] | None) -> str | None:
     )
 
 
+def check_bind(host: str, port: int) -> None:
+    """Raise a `ConfigurationError` naming the setting to change if `host:port` cannot be
+    listened on; Gradio would only say "Cannot find empty port", with a traceback."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ConfigurationError(
+            f"GRADIO_SERVER_NAME={host} is not a name or address this machine can listen "
+            "on: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).",
+            setting="GRADIO_SERVER_NAME",
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise ConfigurationError(
+                    f"Port {port} on {host} is already in use (another copy of the app?): "
+                    "stop it, or set GRADIO_SERVER_PORT to a free port.",
+                    setting="GRADIO_SERVER_PORT",
+                ) from None
+            raise ConfigurationError(
+                f"Cannot listen on {host}:{port} ({error.strerror}): set GRADIO_SERVER_NAME "
+                "to an address of this machine, e.g. 127.0.0.1 or 0.0.0.0.",
+                setting="GRADIO_SERVER_NAME",
+            ) from None
+
+
 def serve(
     demo: gr.Blocks,
     settings: Settings | None = None,
@@ -72,6 +105,7 @@ def serve(
     host = host or settings.server_name
     port = port or settings.server_port
     auth = parse_auth(settings.auth)
+    check_bind(host, port)
     if (warning := bind_warning(host, auth)) is not None:
         print(warning, file=sys.stderr, flush=True)
     demo.launch(
