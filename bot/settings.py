@@ -16,6 +16,7 @@ and what it accepts. Settings are read when first needed and cached;
 from __future__ import annotations
 
 import errno
+import ipaddress
 import math
 import os
 import re
@@ -78,6 +79,9 @@ class Settings:
     concurrency: int = 16  # BOT_CONCURRENCY, chat answers produced side by side
     auth: str | None = field(default=None, repr=False)  # BOT_AUTH, "user:password"
     rate_limit: int = 0  # BOT_RATE_LIMIT, questions per minute per client; 0 = off
+    # BOT_TRUSTED_PROXIES: comma-separated addresses or networks whose X-Forwarded-For
+    # names the client; by default nobody's, so no client can pick its own address.
+    trusted_proxies: str = ""
     server_name: str = "127.0.0.1"  # GRADIO_SERVER_NAME, where the app listens
     server_port: int = 7860  # GRADIO_SERVER_PORT
     aws_region: str | None = None  # AWS_REGION, else AWS_DEFAULT_REGION
@@ -107,6 +111,7 @@ class Settings:
             ("chroma_auth_header", "CHROMA_AUTH_HEADER"),
             ("auth", "BOT_AUTH"),
             ("server_name", "GRADIO_SERVER_NAME"),
+            ("trusted_proxies", "BOT_TRUSTED_PROXIES"),
             ("aws_region", "AWS_REGION"),
             ("aws_bearer_token", "AWS_BEARER_TOKEN_BEDROCK"),
             ("bedrock_base_url", "ANTHROPIC_BEDROCK_BASE_URL"),
@@ -159,6 +164,14 @@ class Settings:
                     "BOT_AUTH must look like user:password, with both parts non-empty.",
                     setting="BOT_AUTH",
                 )
+        for proxy in filter(None, (p.strip() for p in self.trusted_proxies.split(","))):
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigurationError(
+                    f"BOT_TRUSTED_PROXIES has {proxy!r}, which is not an address or network: "
+                    "give addresses such as 127.0.0.1 or 10.0.0.0/8, separated by commas.",
+                    setting="BOT_TRUSTED_PROXIES") from None
         _check_values(self)
 
     def with_changes(self, **changes: Any) -> Settings:

@@ -21,7 +21,7 @@ from stand_in import FAKE_KEY
 from upstream import Upstream, error_reply
 
 import bot
-from bot.errors import AuthenticationError
+from bot.errors import AuthenticationError, ConfigurationError
 from bot.presentation.server import serve
 from bot.presentation.webapp import build_demo
 from bot.settings import Settings
@@ -115,18 +115,39 @@ def test_the_log_keeps_each_questions_length_and_timing_but_not_its_text_or_the_
     assert not [line for line in lines if "Zebediah" in line or FAKE_KEY in line]
 
 
-def test_behind_a_proxy_on_loopback_each_forwarded_client_has_its_own_rate_limit() -> None:
-    # nginx on the same machine (README, Deploying) connects from 127.0.0.1 and names the
-    # real client in X-Forwarded-For; the documentation-range addresses are only strings.
-    settings = Settings.from_env(backend="offline", rate_limit=1)
+def forwarded_clients_asking_twice(**changes: object) -> tuple[str, str]:
+    """Two clients named only by X-Forwarded-For ask once each, then the first again, with a
+    limit of one question a minute; the first client's second reply."""
+    settings = Settings.from_env(backend="offline", rate_limit=1, **changes)
     demo = build_demo(settings)
     try:
         url = serve(demo, settings, port=free_port(), block=False)
         first, second = (Client(url, verbose=False, headers={"X-Forwarded-For": address})
                          for address in ("203.0.113.1", "203.0.113.2"))
         assert "$5 billion" in first.predict("How much is Amazon investing?", api_name="/chat")
-        assert "$5 billion" in second.predict("How much is Amazon investing?", api_name="/chat")
+        second_reply = second.predict("How much is Amazon investing?", api_name="/chat")
         again = first.predict("What are Trainium chips?", api_name="/chat")
     finally:
         demo.close()
+    return second_reply, again
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_limit() -> None:
+    # nginx on the same machine (docs/deploying.md) connects from 127.0.0.1 and names the
+    # real client in X-Forwarded-For; the documentation-range addresses are only strings.
+    second, again = forwarded_clients_asking_twice(trusted_proxies="127.0.0.1,::1")
+    assert "$5 billion" in second
     assert "You've asked 1 question in the last minute" in again
+
+
+def test_x_forwarded_for_is_not_believed_from_a_proxy_nobody_named() -> None:
+    second, again = forwarded_clients_asking_twice()
+    # Both "clients" are the one loopback connection: the second is already over the limit.
+    assert "You've asked 1 question in the last minute" in second
+    assert "You've asked" in again
+
+
+def test_bot_trusted_proxies_takes_addresses_and_networks_only() -> None:
+    assert Settings.from_env({"BOT_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8, ::1"})
+    with pytest.raises(ConfigurationError, match="BOT_TRUSTED_PROXIES has 'nginx'"):
+        Settings.from_env({"BOT_TRUSTED_PROXIES": "127.0.0.1,nginx"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 import socket
 import sys
 
@@ -106,6 +107,11 @@ def serve(
     port = port or settings.server_port
     auth = parse_auth(settings.auth)
     check_bind(host, port)
+    # Uvicorn reads whose X-Forwarded-For to believe from this variable when Gradio builds
+    # its server (Gradio has no parameter for it); uvicorn's own default trusts loopback,
+    # so any local process could choose the address a rate limit counts.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(
+        p.strip() for p in settings.trusted_proxies.split(",") if p.strip())
     if (warning := bind_warning(host, auth)) is not None:
         print(warning, file=sys.stderr, flush=True)
     demo.launch(
