@@ -2,7 +2,7 @@
 
 A word of at least five letters that the knowledge base never uses is matched to one
 it does use within one edit (two for words of eight letters or more), the first
-letter kept: "chipz" is "chip", "trainum" is "trainium". Edits are those of the
+letter kept: "chipz" is "chip", "libary" is "library". Edits are those of the
 optimal string alignment distance (insert, delete, substitute, swap two neighbours).
 """
 

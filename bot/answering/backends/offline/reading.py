@@ -2,7 +2,7 @@
 
 A `Question` knows the kind of fact it asks for and how much each of its words
 matters: a word's weight is how rare it is in the knowledge base (idf), so "the deal"
-counts for little and "gigawatts" for much. A word no section uses is corrected to a
+counts for little and "megawatts" for much. A word no section uses is corrected to a
 close spelling the knowledge base does use, if there is one; otherwise it stays, with
 the highest weight, as something the documents may not cover. Each `Sentence` of the
 retrieved passages carries what answering needs: its stems, its similarity to the
