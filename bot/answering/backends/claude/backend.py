@@ -19,9 +19,10 @@ from .... import errors
 from ....settings import DEFAULT_MODEL, Settings
 from ....types import Answer
 from ..base import REFUSAL_PREFIX, AnswerRequest, Backend
-from . import waits
 from .prompt import build_messages, sent_passages, system_blocks
 from .reply import Reply
+from .waits import MAX_RETRY_WAIT, refuse_long_waits
+from .waits import retry_after as retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,8 @@ class ClaudeBackend(Backend):
         """The HTTP client the SDK sends through, told to give up on waits nobody sits out."""
         if http_client is None:
             http_client = anthropic.DefaultHttpxClient(timeout=self.settings.timeout)
-        limit = min(self.settings.timeout, waits.MAX_RETRY_WAIT)
-        http_client.event_hooks["response"].append(waits.refuse_long_waits(limit))
+        limit = min(self.settings.timeout, MAX_RETRY_WAIT)
+        http_client.event_hooks["response"].append(refuse_long_waits(limit))
         return http_client
 
     def stream(self, request: AnswerRequest) -> Iterator[Answer]:
@@ -159,7 +160,7 @@ class ClaudeBackend(Backend):
                 f"Claude refused the API key: {self.key_hint}.{tail}",
                 status=status, request_id=request_id)
         if status == 429 or kind == "rate_limit_error":
-            retry_after = waits.retry_after(exc.response.headers)
+            retry_after = retry_after_seconds(exc.response.headers)
             wait = f"wait {retry_after:g} seconds" if retry_after else "wait a minute"
             return errors.RateLimitedError(
                 f"Claude is rate-limiting these requests: {wait} and retry.{tail}",
