@@ -93,6 +93,22 @@ def test_the_page_shows_the_article_title_and_offline_status(page: Page) -> None
     )
 
 
+def test_on_a_phone_the_header_takes_at_most_a_seventh_of_the_screen(
+    browser: sync_api.Browser, app: AppProcess
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(app.url)
+    page.locator("#question textarea").wait_for()
+    header = page.locator("#header").bounding_box()
+    box = page.locator("#question textarea").bounding_box()
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert page_width <= 390  # nothing pushes the page wider than the phone
+    assert header is not None and header["height"] <= 0.15 * 844, header
+    assert box is not None and box["y"] + box["height"] <= 844  # the question box is on screen
+
+
 def test_a_question_is_answered_with_the_figure_and_a_source_naming_its_section(
     page: Page, tmp_path: Path
 ) -> None:

@@ -22,6 +22,15 @@ details.sources summary { cursor: pointer; font-weight: 600; font-size: 0.9rem; 
     background: var(--background-fill-secondary); }
 #chat .example:hover { border-color: var(--color-accent); }
 .bot-notice { border-left: 3px solid var(--color-accent); padding-left: 0.6rem; }
+/* On a phone the chat gets the screen: a smaller title, no tagline, the status on one
+   line that may be cut (the whole of it is in its tooltip). */
+@media (max-width: 640px) {
+  #header h1 { font-size: 1.05rem; margin: 0.2rem 0 0.1rem; line-height: 1.25; }
+  #header .tagline { display: none; }
+  #header .status, #header .status-warning { font-size: 0.75rem; overflow: hidden;
+      display: -webkit-box; -webkit-line-clamp: 1; -webkit-box-orient: vertical; }
+  .gradio-container { padding-top: 0.25rem !important; }
+}
 """
 
 

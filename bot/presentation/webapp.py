@@ -105,9 +105,10 @@ def header_html(status: str, warnings: Sequence[str], overview: Overview) -> str
     where = "the document" if len(overview.titles) == 1 else "the documents"
     lines = [
         f"<h1>{html.escape(page_title(overview))}</h1>",
-        f"<p>Every answer comes from {where} and cites the sections it quotes.</p>",
-        f'<p class="status">{html.escape(status)}</p>',
-        *(f'<p class="status-warning">⚠️ {html.escape(w)}</p>' for w in warnings),
+        f'<p class="tagline">Every answer comes from {where} and cites the sections it quotes.</p>',
+        f'<p class="status" title="{html.escape(status)}">{html.escape(status)}</p>',
+        *(f'<p class="status-warning" title="{html.escape(w)}">⚠️ {html.escape(w)}</p>'
+          for w in warnings),
     ]
     return "\n".join(lines)
 
